@@ -1,0 +1,393 @@
+// Arena: one reservation of address space, committed as the position grows.
+// Pointers never move; memory is handed out and taken back like a stack.
+#pragma once
+
+#include <varena/detail/config.hpp>
+#include <varena/detail/poison.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace varena {
+
+// Default sizes; each is explained in the README ("Defaults and limits").
+namespace defaults {
+#if SIZE_MAX > 0xFFFFFFFFu
+inline constexpr std::size_t reserve = std::size_t{64} << 30;          // 64 GiB
+inline constexpr std::size_t scratch_reserve = std::size_t{4} << 30;   // 4 GiB per scratch arena
+inline constexpr std::size_t retain = std::size_t{64} << 20;           // 64 MiB
+#else
+inline constexpr std::size_t reserve = std::size_t{256} << 20;
+inline constexpr std::size_t scratch_reserve = std::size_t{32} << 20;
+inline constexpr std::size_t retain = std::size_t{16} << 20;
+#endif
+// A default reservation the OS refuses is halved until it fits, down to this.
+inline constexpr std::size_t min_reserve = std::size_t{64} << 20;
+inline constexpr std::size_t commit_step = std::size_t{64} << 10;
+// Commits grow geometrically (doubling what is committed) up to this step.
+inline constexpr std::size_t max_commit_growth = std::size_t{64} << 20;
+}  // namespace defaults
+
+struct Options {
+  std::size_t reserve = 0;                       // 0: defaults::reserve, halved on failure down to
+                                                 // defaults::min_reserve; other sizes are rounded up
+                                                 // to vm::info().granularity, then taken or refused
+  std::size_t commit_step = defaults::commit_step;  // the smallest commit (rounded up to a page)
+  std::size_t retain = defaults::retain;         // at most this many bytes stay committed past the
+                                                 // position after restore/pop/reset
+  bool large_pages = false;                      // best effort, silently falls back
+};
+
+// Thrown when a push or a reservation cannot be satisfied. what() names the
+// bytes asked and what the arena has reserved and committed.
+class OutOfMemory : public std::bad_alloc {
+ public:
+  explicit OutOfMemory(const char* message) noexcept;
+  const char* what() const noexcept override;
+
+ private:
+  char message_[256];
+};
+
+// Called instead of throwing in translation units built without exceptions.
+// The default prints the message and aborts; abort follows a handler that returns.
+using FailureHandler = void (*)(const char* message);
+// Returns the previous handler; nullptr restores the default.
+FailureHandler set_failure_handler(FailureHandler handler) noexcept;
+
+namespace detail {
+struct Message {
+  char text[240];
+};
+[[noreturn]] void call_failure_handler(const char* message);
+[[noreturn]] void contract_violation(const char* message) noexcept;
+[[noreturn]] void restore_past_position(std::size_t position, std::size_t current) noexcept;
+
+[[noreturn]] VARENA_FAILS inline void raise_out_of_memory(const char* message) {
+#if VARENA_EXCEPTIONS
+  throw OutOfMemory(message);
+#else
+  call_failure_handler(message);
+#endif
+}
+
+// Kept in the arena right after the objects it destroys.
+struct DestructorRecord {
+  DestructorRecord* previous;
+  void* objects;
+  std::size_t count;
+  void (*destroy)(void* objects, std::size_t count) noexcept;
+};
+
+struct ScratchSlots;  // reserves scratch arenas through Arena's private interface
+
+template <class T>
+void destroy_backwards(void* objects, std::size_t count) noexcept {
+  T* first = static_cast<T*>(objects);
+  while (count != 0) first[--count].~T();
+}
+}  // namespace detail
+
+class Arena {
+ public:
+  struct Stats {
+    std::size_t commits;    // commit calls made to the OS
+    std::size_t decommits;  // decommit calls made to the OS
+  };
+
+  // Reserves address space (commits nothing). Throws OutOfMemory on failure.
+  VARENA_FAILS Arena() : Arena(Options{}) {}
+  VARENA_FAILS explicit Arena(const Options& options) {
+    if (!open(options)) fail_reservation(options);
+  }
+  // No memory moves; the source is left empty (reserved() == 0) and only
+  // accepts destruction, assignment and the observers.
+  Arena(Arena&& other) noexcept { take(other); }
+  Arena& operator=(Arena&& other) noexcept {
+    if (this != &other) {
+      close();
+      take(other);
+    }
+    return *this;
+  }
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  // Runs registered destructors (newest first) and releases the reservation.
+  ~Arena() { close(); }
+
+  // Zero-filled memory of `bytes` aligned to `align` (a power of two).
+  // Throws OutOfMemory (nothing changes) when it cannot be satisfied. O(1).
+  VARENA_FAILS void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
+    void* p = push_uninit(bytes, align);
+    zero_dirty(p, bytes);
+    return p;
+  }
+
+  // As push, contents unspecified. Inline pointer bump; commits out of line.
+  VARENA_FAILS void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
+    if (void* p = bump(bytes, align)) return p;
+    return push_slow(bytes, align);
+  }
+
+  // As push, but nullptr instead of throwing, in every build.
+  void* try_push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
+    void* p = bump(bytes, align);
+    if (p == nullptr) {
+      p = grow(bytes, align);
+      if (p == nullptr) {
+        check_push_contract(bytes, align);
+        return nullptr;
+      }
+    }
+    zero_dirty(p, bytes);
+    return p;
+  }
+
+  // `count` value-initialised Ts. Non-trivial destructors run on restore below them.
+  template <class T>
+  VARENA_FAILS T* push_array(std::size_t count) {
+    return push_objects<T>(count);
+  }
+
+  // Room for `count` Ts, nothing constructed, no destructors registered.
+  template <class T>
+  VARENA_FAILS T* push_array_uninit(std::size_t count) {
+    return static_cast<T*>(push_uninit(array_bytes<T>(count), alignof(T)));
+  }
+
+  // Constructs a T. A non-trivial destructor runs when the arena is restored
+  // below it, reset or destroyed (newest first); trivial types pay nothing.
+  // If the constructor throws, the arena is as before.
+  template <class T, class... Args>
+  VARENA_FAILS T* make(Args&&... args) {
+    return push_objects<T>(1, std::forward<Args>(args)...);
+  }
+
+  // A NUL-terminated copy of s; the view excludes the terminator.
+  VARENA_FAILS std::string_view push_string(std::string_view s) {
+    char* p = static_cast<char*>(push_uninit(s.size() + 1, 1));
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    p[s.size()] = '\0';
+    return {p, s.size()};
+  }
+
+  // Resizes the most recent block in place; new bytes are zero-filled, and
+  // shrinking gives the tail back. False, changing nothing, if `block` of
+  // `old_bytes` is not the last block or the memory cannot be committed.
+  bool extend(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept {
+    const std::uintptr_t b = detail::address(block);
+    const std::uintptr_t cur = detail::address(cur_);
+    if (block == nullptr || b < detail::address(base_) || b > cur || cur - b != old_bytes) return false;
+    if (new_bytes <= old_bytes) {
+      restore(position() - (old_bytes - new_bytes));
+      return true;
+    }
+    const std::size_t more = new_bytes - old_bytes;
+    if (more > available() && !commit_through(position(), more)) return false;
+    char* tail = cur_;
+    cur_ += more;
+    detail::unpoison(tail, more);
+    zero_dirty(tail, more);
+    return true;
+  }
+
+  // Bytes in use from the arena's base.
+  std::size_t position() const noexcept { return static_cast<std::size_t>(cur_ - base_); }
+
+  // Back to an earlier position(): runs destructors registered above it and
+  // keeps at most Options::retain committed past it. Restoring past the
+  // current position is a contract violation (abort in debug, no-op in release).
+  void restore(std::size_t position) noexcept {
+    const std::size_t current = this->position();
+    if (VARENA_UNLIKELY(position > current)) {
+#if VARENA_CHECKS
+      detail::restore_past_position(position, current);
+#else
+      return;
+#endif
+    }
+    char* target = base_ + position;
+    if (VARENA_UNLIKELY(detail::address(destructors_) >= detail::address(target) && destructors_ != nullptr))
+      run_destructors(target);
+    if (cur_ > dirty_end_) dirty_end_ = cur_;
+    detail::poison(target, static_cast<std::size_t>(cur_ - target));
+    cur_ = target;
+    if (VARENA_UNLIKELY(static_cast<std::size_t>(commit_end_ - target) > retain_)) release_excess();
+  }
+  // restore(position() - bytes), stopping at 0.
+  void pop(std::size_t bytes) noexcept {
+    const std::size_t current = position();
+    restore(bytes < current ? current - bytes : 0);
+  }
+  void reset() noexcept { restore(0); }
+  // Decommits everything committed past the position.
+  void trim() noexcept;
+
+  std::size_t committed() const noexcept { return static_cast<std::size_t>(commit_end_ - base_); }
+  // Bytes that may be pushed in all (the reservation minus its guard region).
+  std::size_t reserved() const noexcept { return usable_; }
+  // Highest position() reached so far.
+  std::size_t peak() const noexcept;
+  // True if p points into memory handed out and not yet taken back.
+  bool owns(const void* p) const noexcept {
+    const std::uintptr_t a = detail::address(p);
+    return a >= detail::address(base_) && a < detail::address(cur_);
+  }
+  Stats stats() const noexcept { return stats_; }
+
+ private:
+  // The fast path: a compare and a bump, or nullptr to take the slow path.
+  void* bump(std::size_t bytes, std::size_t align) noexcept {
+    const std::uintptr_t cur = detail::address(cur_);
+    const std::size_t pad = static_cast<std::size_t>(0 - cur) & (align - 1);
+    std::size_t need;
+    const bool ok = ((align & (align - 1)) == 0) & !detail::add_overflows(pad, bytes, &need) &
+                    (need <= available());
+    if (VARENA_LIKELY(ok)) {
+      char* p = cur_ + pad;
+      cur_ = p + bytes;
+      detail::unpoison(p, bytes);
+      return p;
+    }
+    return nullptr;
+  }
+  std::size_t available() const noexcept { return static_cast<std::size_t>(commit_end_ - cur_); }
+
+  // Fresh pages read zero; only memory handed out before may need clearing.
+  void zero_dirty(void* p, std::size_t bytes) const noexcept {
+    char* c = static_cast<char*>(p);
+    if (detail::address(c) < detail::address(dirty_end_)) {
+      const std::size_t dirty = static_cast<std::size_t>(dirty_end_ - c);
+      std::memset(c, 0, bytes < dirty ? bytes : dirty);
+    }
+  }
+
+  VARENA_FAILS VARENA_NOINLINE void* push_slow(std::size_t bytes, std::size_t align) {
+    if (void* p = grow(bytes, align)) return p;
+    fail_push(bytes, align);
+  }
+  [[noreturn]] VARENA_FAILS void fail_push(std::size_t bytes, std::size_t align) const {
+    check_push_contract(bytes, align);
+    detail::Message m;
+    describe_push_failure(m, bytes, align);
+    detail::raise_out_of_memory(m.text);
+  }
+  [[noreturn]] VARENA_FAILS void fail_reservation(const Options& options) const {
+    detail::Message m;
+    describe_reservation_failure(m, options);
+    detail::raise_out_of_memory(m.text);
+  }
+  void check_push_contract(std::size_t bytes, std::size_t align) const noexcept {
+#if VARENA_CHECKS
+    if (!detail::is_power_of_two(align) || base_ == nullptr) {
+      detail::Message m;
+      describe_push_failure(m, bytes, align);
+      detail::contract_violation(m.text);
+    }
+#else
+    (void)bytes, (void)align;
+#endif
+  }
+
+  template <class T>
+  VARENA_FAILS std::size_t array_bytes(std::size_t count) const {
+    if (count > SIZE_MAX / sizeof(T)) fail_push(SIZE_MAX, alignof(T));
+    return count * sizeof(T);
+  }
+
+  template <class T, class... Args>
+  VARENA_FAILS T* push_objects(std::size_t count, Args&&... args) {
+    static_assert(sizeof...(Args) == 0 || std::is_constructible_v<T, Args&&...>);
+    if constexpr (std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T> &&
+                  sizeof...(Args) == 0) {
+      return static_cast<T*>(push(array_bytes<T>(count), alignof(T)));  // value-init of trivial T is zero
+    } else {
+      const std::size_t before = position();
+      const std::size_t bytes = array_bytes<T>(count);
+      constexpr bool registers = !std::is_trivially_destructible_v<T>;
+      constexpr std::size_t record_align = alignof(detail::DestructorRecord);
+      // One push holds the objects and, after them, their destructor record:
+      // nothing to undo if it fails.
+      std::size_t record_at = bytes;
+      if constexpr (registers) record_at = (bytes + record_align - 1) & ~(record_align - 1);
+      const std::size_t total = registers ? record_at + sizeof(detail::DestructorRecord) : bytes;
+      if (registers && total < bytes) fail_push(SIZE_MAX, alignof(T));
+      constexpr std::size_t align = alignof(T) > record_align || !registers ? alignof(T) : record_align;
+      char* block = static_cast<char*>(push_uninit(total, align));
+      T* first = reinterpret_cast<T*>(block);
+      std::size_t built = 0;
+#if VARENA_EXCEPTIONS
+      try {
+#endif
+        for (; built < count; ++built) ::new (static_cast<void*>(first + built)) T(std::forward<Args>(args)...);
+#if VARENA_EXCEPTIONS
+      } catch (...) {
+        if constexpr (registers) detail::destroy_backwards<T>(first, built);
+        restore(before);
+        throw;
+      }
+#endif
+      if constexpr (registers) {
+        auto* record = ::new (static_cast<void*>(block + record_at))
+            detail::DestructorRecord{destructors_, first, count, &detail::destroy_backwards<T>};
+        destructors_ = record;
+      }
+      return first;
+    }
+  }
+
+  friend struct detail::ScratchSlots;
+  struct Unreserved {};
+  explicit Arena(Unreserved) noexcept {}
+
+  // Reserves; a zero options.reserve means default_reserve, halved on refusal.
+  bool open(const Options& options, std::size_t default_reserve = defaults::reserve) noexcept;
+  void close() noexcept;
+  void take(Arena& other) noexcept;
+  void* grow(std::size_t bytes, std::size_t align) noexcept;
+  bool commit_through(std::size_t position, std::size_t bytes) noexcept;
+  void decommit_from(std::size_t position) noexcept;
+  void release_excess() noexcept;
+  void run_destructors(char* target) noexcept;
+  void describe_push_failure(detail::Message& m, std::size_t bytes, std::size_t align) const noexcept;
+  void describe_reservation_failure(detail::Message& m, const Options& options) const noexcept;
+
+  // Hot fields first: push reads the first two, restore the first five.
+  char* cur_ = nullptr;         // base_ + position()
+  char* commit_end_ = nullptr;  // base_ + committed()
+  char* dirty_end_ = nullptr;   // memory below may hold old data; above it reads zero
+  detail::DestructorRecord* destructors_ = nullptr;  // newest first
+  char* base_ = nullptr;
+  std::size_t retain_ = 0;
+  std::size_t usable_ = 0;       // bytes that may be committed (a guard region follows)
+  std::size_t mapped_ = 0;       // bytes reserved from the OS, guard included
+  std::size_t commit_step_ = 0;
+  std::size_t peak_ = 0;         // highest position seen before dirty_end_ was last lowered
+  std::size_t touched_ = 0;      // highest committed() ever: the extent of sanitizer shadow written
+  Stats stats_{};
+  bool large_pages_ = false;
+};
+
+// Remembers the arena's position; restores it when the scope ends.
+class Scope {
+ public:
+  explicit Scope(Arena& arena) noexcept : arena_(&arena), position_(arena.position()) {}
+  ~Scope() { arena_->restore(position_); }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+  Arena& arena() const noexcept { return *arena_; }
+  Arena* operator->() const noexcept { return arena_; }
+  Arena& operator*() const noexcept { return *arena_; }
+
+ private:
+  Arena* arena_;
+  std::size_t position_;
+};
+
+}  // namespace varena

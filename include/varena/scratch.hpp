@@ -1,0 +1,40 @@
+// Scratch: a scope on one of this thread's scratch arenas, for temporaries.
+#pragma once
+
+#include <varena/arena.hpp>
+
+#include <cstddef>
+#include <initializer_list>
+
+namespace varena {
+
+namespace defaults {
+inline constexpr std::size_t scratch_arenas = 2;  // per thread
+}
+
+namespace detail {
+// This thread's first scratch arena not among `conflicts`, reserved on first
+// use; nullptr if it cannot be reserved. All conflicting is a contract violation.
+Arena* scratch_arena(const Arena* const* conflicts, std::size_t count) noexcept;
+}  // namespace detail
+
+// Each thread owns defaults::scratch_arenas arenas, reserved lazily (each of
+// defaults::scratch_reserve) and released when the thread exits. A function
+// that returns results in a caller's arena names that arena as a conflict, so
+// its temporaries never land in, and are never freed from, the caller's memory.
+// Throws OutOfMemory if the arena cannot be reserved.
+class Scratch : public Scope {
+ public:
+  VARENA_FAILS Scratch() : Scope(pick(nullptr, 0)) {}
+  VARENA_FAILS explicit Scratch(const Arena& conflict) : Scratch({&conflict}) {}
+  VARENA_FAILS Scratch(std::initializer_list<const Arena*> conflicts)
+      : Scope(pick(conflicts.begin(), conflicts.size())) {}
+
+ private:
+  VARENA_FAILS static Arena& pick(const Arena* const* conflicts, std::size_t count) {
+    if (Arena* a = detail::scratch_arena(conflicts, count)) return *a;
+    detail::raise_out_of_memory("varena: cannot reserve a scratch arena for this thread");
+  }
+};
+
+}  // namespace varena

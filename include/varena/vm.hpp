@@ -1,0 +1,37 @@
+// The platform layer: every OS call varena makes goes through these five
+// functions, implemented once per OS family in platform/.
+#pragma once
+
+#include <cstddef>
+
+namespace varena::vm {
+
+struct Info {
+  std::size_t page_size;        // commit unit: 4 KiB on x86, 16 KiB on Apple silicon
+  std::size_t granularity;      // reservation alignment: 64 KiB on Windows, the page size elsewhere
+  std::size_t large_page_size;  // 0 where the OS offers none
+  bool decommit_zeroes;         // memory decommitted and committed again reads zero
+                                // (false on macOS, whose MADV_FREE_REUSABLE may keep old data)
+};
+
+// The page sizes of this machine, queried from the OS once.
+const Info& info() noexcept;
+
+// Reserves `bytes` of address space (a multiple of granularity) without
+// committing any of it. Returns nullptr on failure. With large_pages, asks for
+// large pages and silently falls back to normal ones.
+void* reserve(std::size_t bytes, bool large_pages = false) noexcept;
+
+// Makes [addr, addr + bytes) readable and writable; addr and bytes are
+// multiples of page_size inside a reservation. Memory never committed before
+// reads zero. Returns false, changing nothing, when the OS refuses.
+bool commit(void* addr, std::size_t bytes) noexcept;
+
+// Gives the memory of [addr, addr + bytes) back to the OS; the range stays
+// reserved and can be committed again.
+void decommit(void* addr, std::size_t bytes) noexcept;
+
+// Gives a whole reservation back: the base and size reserve() was called with.
+void release(void* base, std::size_t bytes) noexcept;
+
+}  // namespace varena::vm

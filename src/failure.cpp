@@ -1,0 +1,55 @@
+// How varena reports what went wrong: OutOfMemory, the failure handler for
+// code built without exceptions, and contract violations.
+#include <varena/arena.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+namespace varena {
+namespace {
+
+void print_and_abort(const char* message) {
+  std::fprintf(stderr, "%s\n", message);
+  std::fflush(stderr);
+  std::abort();
+}
+
+std::atomic<FailureHandler> failure_handler{nullptr};
+
+}  // namespace
+
+OutOfMemory::OutOfMemory(const char* message) noexcept {
+  std::snprintf(message_, sizeof message_, "%s", message != nullptr ? message : "varena: out of memory");
+}
+
+const char* OutOfMemory::what() const noexcept { return message_; }
+
+FailureHandler set_failure_handler(FailureHandler handler) noexcept {
+  const FailureHandler previous = failure_handler.exchange(handler);
+  return previous != nullptr ? previous : &print_and_abort;
+}
+
+namespace detail {
+
+void call_failure_handler(const char* message) {
+  const FailureHandler handler = failure_handler.load();
+  (handler != nullptr ? handler : &print_and_abort)(message);
+  std::abort();  // a handler that returns must not let the failed push continue
+}
+
+void contract_violation(const char* message) noexcept {
+  std::fprintf(stderr, "%s\nvarena: contract violation, aborting (see DESIGN.md, \"Errors\")\n", message);
+  std::fflush(stderr);
+  std::abort();
+}
+
+void restore_past_position(std::size_t position, std::size_t current) noexcept {
+  Message m;
+  std::snprintf(m.text, sizeof m.text, "varena: restore to position %zu, past the current position %zu", position,
+                current);
+  contract_violation(m.text);
+}
+
+}  // namespace detail
+}  // namespace varena

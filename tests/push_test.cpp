@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include <varena/varena.hpp>
+TEST(Smoke_push_test, Push) { varena::Arena a; EXPECT_NE(a.push(8), nullptr); }
