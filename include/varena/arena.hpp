@@ -130,19 +130,18 @@ class Arena {
 
   // As push, contents unspecified. Inline pointer bump; commits out of line.
   VARENA_FAILS void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
-    if (void* p = bump(bytes, align)) return p;
+    char* start;
+    if (VARENA_LIKELY(fits(bytes, align, start))) return bump(start, bytes);
     return push_slow(bytes, align);
   }
 
   // As push, but nullptr instead of throwing, in every build.
   void* try_push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
-    void* p = bump(bytes, align);
+    char* start;
+    void* p = fits(bytes, align, start) ? bump(start, bytes) : grow(bytes, align);
     if (p == nullptr) {
-      p = grow(bytes, align);
-      if (p == nullptr) {
-        check_push_contract(bytes, align);
-        return nullptr;
-      }
+      check_push_contract(bytes, align);
+      return nullptr;
     }
     zero_dirty(p, bytes);
     return p;
@@ -241,20 +240,24 @@ class Arena {
   Stats stats() const noexcept { return stats_; }
 
  private:
-  // The fast path: a compare and a bump, or nullptr to take the slow path.
-  void* bump(std::size_t bytes, std::size_t align) noexcept {
+  // Alignments up to this take the fast path. commit_end_ is always a multiple
+  // of the page size (>= 4 KiB everywhere), so aligning the position up can
+  // never pass it, and one compare checks both the padding and the size.
+  static constexpr std::size_t kFastAlign = 4096;
+
+  // The fast path's test: do `bytes` at `align` fit in committed memory? Sets
+  // where they would start. Folds to one compare when align is a constant.
+  bool fits(std::size_t bytes, std::size_t align, char*& start) const noexcept {
     const std::uintptr_t cur = detail::address(cur_);
-    const std::size_t pad = static_cast<std::size_t>(0 - cur) & (align - 1);
-    std::size_t need;
-    const bool ok = ((align & (align - 1)) == 0) & !detail::add_overflows(pad, bytes, &need) &
-                    (need <= available());
-    if (VARENA_LIKELY(ok)) {
-      char* p = cur_ + pad;
-      cur_ = p + bytes;
-      detail::unpoison(p, bytes);
-      return p;
-    }
-    return nullptr;
+    const std::uintptr_t aligned = (cur + (align - 1)) & ~static_cast<std::uintptr_t>(align - 1);
+    start = cur_ + (aligned - cur);
+    return align - 1 < kFastAlign && (align & (align - 1)) == 0 &&
+           bytes <= detail::address(commit_end_) - aligned;
+  }
+  char* bump(char* start, std::size_t bytes) noexcept {
+    cur_ = start + bytes;
+    detail::unpoison(start, bytes);
+    return start;
   }
   std::size_t available() const noexcept { return static_cast<std::size_t>(commit_end_ - cur_); }
 
