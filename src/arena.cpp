@@ -31,6 +31,7 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   const vm::Info& os = vm::info();
   commit_step_ = round_up(std::max(options.commit_step, os.page_size), os.page_size);
   retain_ = options.retain;
+  keep_recent_ = options.keep_recent;
   large_pages_ = options.large_pages;
 
   // The reservation ends in a guard region that is never committed, so
@@ -49,7 +50,7 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   }
   if (base == nullptr) return false;
 
-  base_ = cur_ = commit_end_ = dirty_end_ = static_cast<char*>(base);
+  base_ = cur_ = commit_end_ = high_ = dirty_end_ = static_cast<char*>(base);
   usable_ = size;
   mapped_ = size + guard;
   return true;
@@ -67,7 +68,9 @@ void Arena::close() noexcept {
 void Arena::take(Arena& other) noexcept {
   cur_ = std::exchange(other.cur_, nullptr);
   commit_end_ = std::exchange(other.commit_end_, nullptr);
+  high_ = std::exchange(other.high_, nullptr);
   dirty_end_ = std::exchange(other.dirty_end_, nullptr);
+  previous_high_ = std::exchange(other.previous_high_, 0);
   destructors_ = std::exchange(other.destructors_, nullptr);
   base_ = std::exchange(other.base_, nullptr);
   retain_ = std::exchange(other.retain_, 0);
@@ -77,6 +80,7 @@ void Arena::take(Arena& other) noexcept {
   peak_ = std::exchange(other.peak_, 0);
   touched_ = std::exchange(other.touched_, 0);
   stats_ = std::exchange(other.stats_, Stats{});
+  keep_recent_ = std::exchange(other.keep_recent_, true);
   large_pages_ = std::exchange(other.large_pages_, false);
 }
 
@@ -125,22 +129,33 @@ void Arena::decommit_from(std::size_t position) noexcept {
   vm::decommit(base_ + position, committed - position);
   ++stats_.decommits;
   commit_end_ = base_ + position;
-  if (vm::info().decommit_zeroes && dirty_end_ > commit_end_) {
-    peak_ = std::max(peak_, static_cast<std::size_t>(dirty_end_ - base_));
-    dirty_end_ = commit_end_;
-  }
+  dirty_end_ = std::max(dirty_end_, high_);
+  peak_ = std::max(peak_, static_cast<std::size_t>(dirty_end_ - base_));
+  if (vm::info().decommit_zeroes) dirty_end_ = std::min(dirty_end_, commit_end_);
+  high_ = std::min(high_, commit_end_);
 }
 
+// Restore found more than retain_ committed past the position: a review of
+// what to keep. One cycle runs from a review to the next; memory both of the
+// last two cycles reached stays committed, so a steady working set costs no
+// syscalls while a one-off spike is given back at the end of its cycle.
 void Arena::release_excess() noexcept {
   const std::size_t page = vm::info().page_size;
   const std::size_t position = this->position();
-  decommit_from(std::max(round_down(saturating_add(position, retain_), page), round_up(position, page)));
+  const std::size_t cycle_high = static_cast<std::size_t>(high_ - base_);
+  const std::size_t recent = keep_recent_ ? std::min(cycle_high, previous_high_) : 0;
+  previous_high_ = cycle_high;
+  std::size_t keep = std::max(round_down(saturating_add(position, retain_), page), round_up(position, page));
+  keep = std::max(keep, std::min(round_up(recent, page), committed()));
+  decommit_from(keep);
+  dirty_end_ = std::max(dirty_end_, high_);
+  high_ = cur_;
 }
 
 void Arena::trim() noexcept { decommit_from(round_up(position(), vm::info().page_size)); }
 
 std::size_t Arena::peak() const noexcept {
-  return std::max({peak_, static_cast<std::size_t>(dirty_end_ - base_), position()});
+  return std::max({peak_, static_cast<std::size_t>(std::max(dirty_end_, high_) - base_), position()});
 }
 
 void Arena::run_destructors(char* target) noexcept {

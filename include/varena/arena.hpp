@@ -38,8 +38,11 @@ struct Options {
                                                  // defaults::min_reserve; other sizes are rounded up
                                                  // to vm::info().granularity, then taken or refused
   std::size_t commit_step = defaults::commit_step;  // the smallest commit (rounded up to a page)
-  std::size_t retain = defaults::retain;         // at most this many bytes stay committed past the
-                                                 // position after restore/pop/reset
+  std::size_t retain = defaults::retain;         // bytes that stay committed past the position after
+                                                 // restore/pop/reset (rounded down to a page)...
+  bool keep_recent = true;                       // ...plus what the last two restore cycles both used
+                                                 // (hysteresis: steady working sets larger than
+                                                 // retain cost no syscalls); false: at most retain
   bool large_pages = false;                      // best effort, silently falls back
 };
 
@@ -199,7 +202,8 @@ class Arena {
   std::size_t position() const noexcept { return static_cast<std::size_t>(cur_ - base_); }
 
   // Back to an earlier position(): runs destructors registered above it and
-  // keeps at most Options::retain committed past it. Restoring past the
+  // keeps Options::retain (and, with keep_recent, what recent cycles used)
+  // committed past it. Restoring past the
   // current position is a contract violation (abort in debug, no-op in release).
   void restore(std::size_t position) noexcept {
     const std::size_t current = this->position();
@@ -213,7 +217,7 @@ class Arena {
     char* target = base_ + position;
     if (VARENA_UNLIKELY(detail::address(destructors_) >= detail::address(target) && destructors_ != nullptr))
       run_destructors(target);
-    if (cur_ > dirty_end_) dirty_end_ = cur_;
+    if (cur_ > high_) high_ = cur_;
     detail::poison(target, static_cast<std::size_t>(cur_ - target));
     cur_ = target;
     if (VARENA_UNLIKELY(static_cast<std::size_t>(commit_end_ - target) > retain_)) release_excess();
@@ -264,8 +268,9 @@ class Arena {
   // Fresh pages read zero; only memory handed out before may need clearing.
   void zero_dirty(void* p, std::size_t bytes) const noexcept {
     char* c = static_cast<char*>(p);
-    if (detail::address(c) < detail::address(dirty_end_)) {
-      const std::size_t dirty = static_cast<std::size_t>(dirty_end_ - c);
+    char* dirty_end = dirty_end_ > high_ ? dirty_end_ : high_;
+    if (detail::address(c) < detail::address(dirty_end)) {
+      const std::size_t dirty = static_cast<std::size_t>(dirty_end - c);
       std::memset(c, 0, bytes < dirty ? bytes : dirty);
     }
   }
@@ -360,19 +365,23 @@ class Arena {
   void describe_push_failure(detail::Message& m, std::size_t bytes, std::size_t align) const noexcept;
   void describe_reservation_failure(detail::Message& m, const Options& options) const noexcept;
 
-  // Hot fields first: push reads the first two, restore the first five.
+  // Hot fields first: push reads the first two, restore the first six.
   char* cur_ = nullptr;         // base_ + position()
   char* commit_end_ = nullptr;  // base_ + committed()
-  char* dirty_end_ = nullptr;   // memory below may hold old data; above it reads zero
+  char* high_ = nullptr;        // highest position since the last review of what to keep
   detail::DestructorRecord* destructors_ = nullptr;  // newest first
   char* base_ = nullptr;
   std::size_t retain_ = 0;
+  // Memory below max(dirty_end_, high_) may hold old data; above it reads zero.
+  char* dirty_end_ = nullptr;
+  std::size_t previous_high_ = 0;  // the high position of the cycle before the last review
   std::size_t usable_ = 0;       // bytes that may be committed (a guard region follows)
   std::size_t mapped_ = 0;       // bytes reserved from the OS, guard included
   std::size_t commit_step_ = 0;
   std::size_t peak_ = 0;         // highest position seen before dirty_end_ was last lowered
   std::size_t touched_ = 0;      // highest committed() ever: the extent of sanitizer shadow written
   Stats stats_{};
+  bool keep_recent_ = true;
   bool large_pages_ = false;
 };
 

@@ -19,7 +19,9 @@ const Info& info() noexcept;
 
 // Reserves `bytes` of address space (a multiple of granularity) without
 // committing any of it. Returns nullptr on failure. With large_pages, asks for
-// large pages and silently falls back to normal ones.
+// large pages and silently falls back to normal ones. On Linux, reservations
+// of at least large_page_size are aligned to it and advised for transparent
+// huge pages whatever large_pages says.
 void* reserve(std::size_t bytes, bool large_pages = false) noexcept;
 
 // Makes [addr, addr + bytes) readable and writable; addr and bytes are
