@@ -315,7 +315,7 @@ class Arena {
                   sizeof...(Args) == 0) {
       return static_cast<T*>(push(array_bytes<T>(count), alignof(T)));  // value-init of trivial T is zero
     } else {
-      const std::size_t before = position();
+      [[maybe_unused]] const std::size_t before = position();  // restored if a constructor throws
       const std::size_t bytes = array_bytes<T>(count);
       constexpr bool registers = !std::is_trivially_destructible_v<T>;
       constexpr std::size_t record_align = alignof(detail::DestructorRecord);

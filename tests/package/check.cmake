@@ -1,6 +1,7 @@
 # Run by CTest: installs the built varena into a scratch prefix and builds a
 # separate project against it, then the same project through add_subdirectory.
-# Inputs: VARENA_BINARY_DIR, VARENA_SOURCE_DIR, WORK_DIR, GENERATOR, BUILD_TYPE.
+# Inputs: VARENA_BINARY_DIR, VARENA_SOURCE_DIR, WORK_DIR, GENERATOR, BUILD_TYPE,
+# CXX_COMPILER, CXX_FLAGS (the consumer is built the way varena was: -m32...).
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(NOT rc EQUAL 0)
@@ -15,6 +16,7 @@ foreach(mode package subdirectory)
   set(build ${WORK_DIR}/${mode})
   run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR} -B ${build} -G ${GENERATOR}
       -DCMAKE_BUILD_TYPE=${BUILD_TYPE} -DCMAKE_PREFIX_PATH=${prefix}
+      -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
       -DVARENA_CONSUME=${mode} -DVARENA_SOURCE_DIR=${VARENA_SOURCE_DIR})
   run(${CMAKE_COMMAND} --build ${build})
   run(${build}/consumer)
