@@ -159,9 +159,11 @@ std::size_t Arena::peak() const noexcept {
 }
 
 void Arena::run_destructors(char* target) noexcept {
-  // A record lies after its objects, so records at or above the target
-  // belong to objects being taken back.
-  while (destructors_ != nullptr && detail::address(destructors_) >= detail::address(target)) {
+  // A record lies right after its objects: a record that ends past the target
+  // belongs to objects being taken back (or is itself being cut, which must
+  // not leave it to be overwritten by the next push).
+  while (destructors_ != nullptr &&
+         detail::address(destructors_) + sizeof(detail::DestructorRecord) > detail::address(target)) {
     detail::DestructorRecord* record = destructors_;
     destructors_ = record->previous;
     record->destroy(record->objects, record->count);

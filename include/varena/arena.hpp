@@ -215,7 +215,8 @@ class Arena {
 #endif
     }
     char* target = base_ + position;
-    if (VARENA_UNLIKELY(detail::address(destructors_) >= detail::address(target) && destructors_ != nullptr))
+    if (VARENA_UNLIKELY(detail::address(destructors_) + sizeof(detail::DestructorRecord) > detail::address(target) &&
+                        destructors_ != nullptr))
       run_destructors(target);
     if (cur_ > high_) high_ = cur_;
     detail::poison(target, static_cast<std::size_t>(cur_ - target));
