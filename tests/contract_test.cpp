@@ -1,3 +1,106 @@
+// Contract violations: with VARENA_CHECKS (debug builds) each aborts with a
+// message naming the mistake; without, the arena is left unchanged.
 #include <gtest/gtest.h>
 #include <varena/varena.hpp>
-TEST(Smoke_contract_test, Push) { varena::Arena a; EXPECT_NE(a.push(8), nullptr); }
+
+#include <string>
+#include <utility>
+
+using varena::Arena;
+
+namespace {
+
+class Contract : public ::testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+std::size_t misaligned(int i) {
+  const std::size_t bad[] = {3, 0, 48, 6, 4097};
+  return bad[i];
+}
+
+}  // namespace
+
+#if VARENA_CHECKS
+
+TEST_F(Contract, AlignmentNotAPowerOfTwoAborts) {
+  Arena arena;
+  EXPECT_DEATH(arena.push(8, misaligned(0)), "alignment 3 is not a power of two");
+  EXPECT_DEATH(arena.push(8, misaligned(1)), "alignment 0 is not a power of two");
+  EXPECT_DEATH(arena.push_uninit(8, misaligned(2)), "alignment 48 is not a power of two");
+  EXPECT_DEATH(arena.try_push(8, misaligned(3)), "alignment 6 is not a power of two");
+  EXPECT_DEATH(arena.try_push(8, misaligned(4)), "alignment 4097 is not a power of two");
+}
+
+TEST_F(Contract, RestorePastThePositionAborts) {
+  Arena arena;
+  arena.push(100, 1);
+  EXPECT_DEATH(arena.restore(101), "restore to position 101, past the current position 100");
+  EXPECT_DEATH(arena.restore(SIZE_MAX), "past the current position 100");
+}
+
+TEST_F(Contract, PushIntoAMovedFromArenaAborts) {
+  Arena arena;
+  Arena other(std::move(arena));
+  EXPECT_DEATH(arena.push(8), "push of 8 bytes into an empty arena");
+  EXPECT_DEATH(arena.try_push(8), "empty arena");
+}
+
+TEST_F(Contract, ScratchConflictingWithEveryScratchArenaAborts) {
+  varena::Scratch first;
+  varena::Scratch second(first.arena());
+  ASSERT_NE(&first.arena(), &second.arena());
+  EXPECT_DEATH(varena::Scratch({&first.arena(), &second.arena()}),
+               "conflicts with every one of this thread's 2 scratch arenas");
+}
+
+TEST_F(Contract, ViolationMessagesSayItIsAViolation) {
+  Arena arena;
+  EXPECT_DEATH(arena.push(1, misaligned(0)), "contract violation");
+}
+
+#else  // release builds: the arena stays as it was
+
+TEST_F(Contract, BadAlignmentFailsWithoutChangingTheArena) {
+  Arena arena;
+  arena.push(10, 1);
+  for (int i = 0; i < 5; ++i) {
+    try {
+      arena.push(8, misaligned(i));
+      ADD_FAILURE() << "no exception for alignment " << misaligned(i);
+    } catch (const varena::OutOfMemory& e) {
+      EXPECT_NE(std::string(e.what()).find("alignment " + std::to_string(misaligned(i)) + " is not a power of two"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(arena.try_push(8, misaligned(i)), nullptr);
+    EXPECT_EQ(arena.position(), 10u);
+  }
+}
+
+TEST_F(Contract, RestorePastThePositionIsIgnored) {
+  Arena arena;
+  arena.push(100, 1);
+  arena.restore(101);
+  arena.restore(SIZE_MAX);
+  EXPECT_EQ(arena.position(), 100u);
+}
+
+TEST_F(Contract, PushIntoAMovedFromArenaFails) {
+  Arena arena;
+  Arena other(std::move(arena));
+  EXPECT_THROW(arena.push(8), varena::OutOfMemory);
+  EXPECT_EQ(arena.try_push(8), nullptr);
+  EXPECT_EQ(arena.position(), 0u);
+}
+
+TEST_F(Contract, ScratchNeverHandsOutAConflict) {
+  varena::Scratch first;
+  varena::Scratch second(first.arena());
+  varena::Scratch third({&first.arena(), &second.arena()});
+  EXPECT_NE(&third.arena(), &first.arena());
+  EXPECT_NE(&third.arena(), &second.arena());
+}
+
+#endif

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #if defined(_WIN32)
@@ -77,5 +78,54 @@ inline std::size_t address_space_bytes() {
 }
 
 inline bool memory_readings_available() { return resident_bytes() != 0; }
+
+}  // namespace test
+
+#if !defined(_WIN32)
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#define VARENA_TEST_HAS_FORK 1
+#else
+#define VARENA_TEST_HAS_FORK 0
+#endif
+
+namespace test {
+
+#if VARENA_TEST_HAS_FORK
+// Runs body() in a forked child (so limits set there stay there) and returns
+// its exit code: body's return value, or 128 + signal if it died.
+template <class Body>
+int in_child(Body body) {
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) _exit(body());
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Lowers this process's limit `resource` to `bytes`; false if refused.
+inline bool limit(int resource, std::size_t bytes) {
+  rlimit r;
+  r.rlim_cur = r.rlim_max = static_cast<rlim_t>(bytes);
+  return setrlimit(resource, &r) == 0;
+}
+#endif
+
+#if defined(__linux__)
+// A field of /proc/self/status in bytes, e.g. "VmData:" (0 if absent).
+inline std::size_t status_bytes(const char* field) {
+  std::size_t kib = 0;
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    const std::size_t n = std::strlen(field);
+    while (std::fgets(line, sizeof line, f))
+      if (std::strncmp(line, field, n) == 0) kib = std::strtoull(line + n, nullptr, 10);
+    std::fclose(f);
+  }
+  return kib * 1024;
+}
+#endif
 
 }  // namespace test
