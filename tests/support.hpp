@@ -77,7 +77,22 @@ inline std::size_t address_space_bytes() {
 #endif
 }
 
+// A reservation no process can get: beyond the 64-bit address space, or
+// nearly all of a 32-bit one (the program itself already sits in it).
+inline std::size_t more_than_address_space() {
+  return sizeof(void*) == 8 ? static_cast<std::size_t>(std::uint64_t{1} << 62) : std::size_t{0xF0000000u};
+}
+
 inline bool memory_readings_available() { return resident_bytes() != 0; }
+
+inline bool running_under_wine() {
+#if defined(_WIN32)
+  HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+  return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
+#else
+  return false;
+#endif
+}
 
 }  // namespace test
 

@@ -53,8 +53,11 @@ TEST(Vm, ReserveCommitsNothing) {
   void* p = vm::reserve(size);
   ASSERT_NE(p, nullptr);
   EXPECT_TRUE(test::aligned(p, vm::info().granularity));
+  // Wine keeps a byte of protection state per reserved page (16 MiB for
+  // 64 GiB); Windows itself and Linux commit nothing for a reservation.
+  const std::size_t slack = (test::running_under_wine() ? 32 : 4) * kMiB;
   if (before != 0) {
-    EXPECT_LT(test::resident_bytes(), before + 4 * kMiB);
+    EXPECT_LT(test::resident_bytes(), before + slack);
   }
   vm::release(p, size);
 }
@@ -107,7 +110,7 @@ TEST(Vm, ImpossibleRequestsReturnNull) {
   EXPECT_EQ(vm::reserve(0), nullptr);
   const std::size_t gran = vm::info().granularity;
   EXPECT_EQ(vm::reserve(SIZE_MAX & ~(gran - 1)), nullptr);
-  EXPECT_EQ(vm::reserve((SIZE_MAX / 2 + 1) & ~(gran - 1)), nullptr);
+  EXPECT_EQ(vm::reserve(test::more_than_address_space()), nullptr);
 }
 
 TEST(Vm, AdjacentCommitsAndDecommitsKeepFewMappings) {
