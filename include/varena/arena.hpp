@@ -272,7 +272,10 @@ class Arena {
     char* dirty_end = dirty_end_ > high_ ? dirty_end_ : high_;
     if (detail::address(c) < detail::address(dirty_end)) {
       const std::size_t dirty = static_cast<std::size_t>(dirty_end - c);
-      std::memset(c, 0, bytes < dirty ? bytes : dirty);
+      if (VARENA_LIKELY(bytes <= dirty))
+        std::memset(c, 0, bytes);  // a constant size inlines to a few stores
+      else
+        std::memset(c, 0, dirty);
     }
   }
 
