@@ -152,7 +152,7 @@ def chart(results, out_dir):
             f.write('"%s" ' % row + " ".join(
                 "%.4f" % (values[c] / base) if base and c in values else "NaN" for c in columns) + "\n")
     png = os.path.join(out_dir, "bench-chart.png")
-    script = """set terminal png size 1600,900 font ",10"
+    script = """set terminal png size 1600,900 font ",10" noenhanced
 set output '%s'
 set title "Time per operation relative to varena (1 = as fast as varena, higher = slower; log scale)"
 set style data histograms
