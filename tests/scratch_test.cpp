@@ -101,14 +101,21 @@ TEST(ScratchTest, UsesTheSmallerScratchReservation) {
 TEST(ScratchTest, EachThreadHasItsOwnArenas) {
   std::mutex m;
   std::set<const Arena*> seen;
+  std::atomic<int> holding{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i)
     threads.emplace_back([&] {
       Scratch a;
       Scratch b(a.arena());
-      std::lock_guard<std::mutex> lock(m);
-      seen.insert(&a.arena());
-      seen.insert(&b.arena());
+      {
+        std::lock_guard<std::mutex> lock(m);
+        seen.insert(&a.arena());
+        seen.insert(&b.arena());
+      }
+      // Stay alive until every thread holds its arenas: a finished thread's
+      // storage may be reused by the next one.
+      ++holding;
+      while (holding.load() < 8) std::this_thread::yield();
     });
   for (auto& t : threads) t.join();
   Scratch mine;
