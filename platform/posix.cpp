@@ -68,8 +68,16 @@ Info query() noexcept {
   return i;
 }
 
+// NetBSD with PaX MPROTECT only lets mprotect raise protections named at
+// mmap time: PROT_MPROTECT declares read/write as the ceiling.
+#ifdef PROT_MPROTECT
+constexpr int kReserveProtection = PROT_NONE | PROT_MPROTECT(PROT_READ | PROT_WRITE);
+#else
+constexpr int kReserveProtection = PROT_NONE;
+#endif
+
 void* map_none(std::size_t bytes) noexcept {
-  void* p = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p = mmap(nullptr, bytes, kReserveProtection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p == MAP_FAILED ? nullptr : p;
 }
 
@@ -96,6 +104,8 @@ const Info& info() noexcept {
   static const Info i = query();
   return i;
 }
+
+Region reserve_region(std::size_t bytes, bool large_pages) noexcept { return {reserve(bytes, large_pages), false}; }
 
 void* reserve(std::size_t bytes, bool large_pages) noexcept {
   // Linux: every reservation of a huge page or more gets transparent huge

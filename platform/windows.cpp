@@ -25,6 +25,28 @@ Info query() noexcept {
   return i;
 }
 
+// Large pages need SeLockMemoryPrivilege enabled in the process token.
+// AdjustTokenPrivileges reports success even when it granted nothing: only
+// GetLastError() tells (ERROR_NOT_ALL_ASSIGNED).
+bool enable_lock_memory_privilege() noexcept {
+  HANDLE token;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &token)) return false;
+  TOKEN_PRIVILEGES privileges{};
+  privileges.PrivilegeCount = 1;
+  privileges.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
+  bool granted = false;
+  if (LookupPrivilegeValueA(nullptr, "SeLockMemoryPrivilege", &privileges.Privileges[0].Luid) &&
+      AdjustTokenPrivileges(token, FALSE, &privileges, 0, nullptr, nullptr))
+    granted = GetLastError() == ERROR_SUCCESS;
+  CloseHandle(token);
+  return granted;
+}
+
+bool lock_memory_privilege() noexcept {
+  static const bool granted = enable_lock_memory_privilege();
+  return granted;
+}
+
 }  // namespace
 
 const Info& info() noexcept {
@@ -32,18 +54,30 @@ const Info& info() noexcept {
   return i;
 }
 
-void* reserve(std::size_t bytes, bool large_pages) noexcept {
-  (void)large_pages;  // large pages need SeLockMemoryPrivilege: normal pages for now
-  if (bytes == 0) return nullptr;
-  return VirtualAlloc(nullptr, bytes, MEM_RESERVE, PAGE_NOACCESS);
+Region reserve_region(std::size_t bytes, bool large_pages) noexcept {
+  if (bytes == 0) return {nullptr, false};
+  const std::size_t large = info().large_page_size;
+  if (large_pages && large != 0 && lock_memory_privilege()) {
+    // Large pages: reserved and committed at once, the size a multiple of the
+    // large page; refused (no privilege, no contiguous physical memory) means
+    // normal pages instead.
+    const std::size_t rounded = (bytes + large - 1) / large * large;
+    if (rounded >= bytes) {
+      if (void* p = VirtualAlloc(nullptr, rounded, MEM_RESERVE | MEM_COMMIT | MEM_LARGE_PAGES, PAGE_READWRITE))
+        return {p, true};
+    }
+  }
+  return {VirtualAlloc(nullptr, bytes, MEM_RESERVE, PAGE_NOACCESS), false};
 }
+
+void* reserve(std::size_t bytes, bool large_pages) noexcept { return reserve_region(bytes, large_pages).base; }
 
 bool commit(void* addr, std::size_t bytes) noexcept {
   return VirtualAlloc(addr, bytes, MEM_COMMIT, PAGE_READWRITE) != nullptr;
 }
 
 void decommit(void* addr, std::size_t bytes) noexcept {
-  VirtualFree(addr, bytes, MEM_DECOMMIT);
+  VirtualFree(addr, bytes, MEM_DECOMMIT);  // refused for large pages, which stay committed
 }
 
 void release(void* base, std::size_t bytes) noexcept {

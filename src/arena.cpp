@@ -38,21 +38,28 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   // running off the end faults instead of touching a neighbour.
   const std::size_t guard = os.granularity;
   std::size_t size = 0;
-  void* base = nullptr;
+  vm::Region region{nullptr, false};
   if (options.reserve == 0) {
     const std::size_t floor = std::min(defaults::min_reserve, default_reserve);
-    for (size = default_reserve; base == nullptr && size >= floor; size /= 2)
-      base = vm::reserve(size + guard, large_pages_);
+    for (size = default_reserve; region.base == nullptr && size >= floor; size /= 2)
+      region = vm::reserve_region(size + guard, large_pages_);
     size *= 2;  // undo the loop's last halving
   } else {
     size = round_up(options.reserve, os.granularity);
-    if (size >= options.reserve && size + guard > size) base = vm::reserve(size + guard, large_pages_);
+    if (size >= options.reserve && size + guard > size) region = vm::reserve_region(size + guard, large_pages_);
   }
-  if (base == nullptr) return false;
+  if (region.base == nullptr) return false;
 
-  base_ = cur_ = commit_end_ = high_ = dirty_end_ = static_cast<char*>(base);
+  base_ = cur_ = commit_end_ = high_ = dirty_end_ = static_cast<char*>(region.base);
   usable_ = size;
   mapped_ = size + guard;
+  if (region.committed) {  // Windows large pages: committed for good, never decommitted
+    pinned_ = true;
+    retain_ = SIZE_MAX;
+    commit_end_ = base_ + usable_;
+    touched_ = usable_;
+    detail::poison(base_, usable_);
+  }
   return true;
 }
 
@@ -82,6 +89,7 @@ void Arena::take(Arena& other) noexcept {
   stats_ = std::exchange(other.stats_, Stats{});
   keep_recent_ = std::exchange(other.keep_recent_, true);
   large_pages_ = std::exchange(other.large_pages_, false);
+  pinned_ = std::exchange(other.pinned_, false);
 }
 
 void* Arena::grow(std::size_t bytes, std::size_t align) noexcept {
@@ -125,7 +133,7 @@ bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
 
 void Arena::decommit_from(std::size_t position) noexcept {
   const std::size_t committed = this->committed();
-  if (position >= committed) return;
+  if (position >= committed || pinned_) return;
   vm::decommit(base_ + position, committed - position);
   ++stats_.decommits;
   commit_end_ = base_ + position;

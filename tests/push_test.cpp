@@ -479,3 +479,21 @@ TEST(ManyArenas, DefaultReservationsTwoHundredAtOnce) {
     static_cast<char*>(a.push(1))[0] = 1;
   }
 }
+
+TEST(LargePages, ArenaWorksWhetherOrNotTheOsGrantsThem) {
+  Options o;
+  o.reserve = std::size_t{64} << 20;
+  o.large_pages = true;
+  o.retain = 0;
+  Arena arena(o);
+  EXPECT_GE(arena.reserved(), o.reserve);
+  auto* p = static_cast<unsigned char*>(arena.push(std::size_t{8} << 20));
+  EXPECT_TRUE(test::all_bytes(p, std::size_t{8} << 20, 0));
+  std::memset(p, 0x99, std::size_t{8} << 20);
+  EXPECT_LE(arena.committed(), arena.reserved());
+  arena.reset();
+  auto* q = static_cast<unsigned char*>(arena.push(std::size_t{8} << 20));
+  EXPECT_TRUE(test::all_bytes(q, std::size_t{8} << 20, 0));  // zeroed whether or not it was decommitted
+  arena.trim();
+  EXPECT_GE(arena.committed(), arena.position());
+}

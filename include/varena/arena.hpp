@@ -387,6 +387,7 @@ class Arena {
   Stats stats_{};
   bool keep_recent_ = true;
   bool large_pages_ = false;
+  bool pinned_ = false;  // committed up front and never decommitted (Windows large pages)
 };
 
 // Remembers the arena's position; restores it when the scope ends.

@@ -21,8 +21,18 @@ const Info& info() noexcept;
 // committing any of it. Returns nullptr on failure. With large_pages, asks for
 // large pages and silently falls back to normal ones. On Linux, reservations
 // of at least large_page_size are aligned to it and advised for transparent
-// huge pages whatever large_pages says.
+// huge pages whatever large_pages says. On Windows, large pages can only be
+// reserved and committed in one call: see reserve_region.
 void* reserve(std::size_t bytes, bool large_pages = false) noexcept;
+
+// What reserve_region got. Windows grants large pages (with the "Lock pages
+// in memory" privilege) only reserved and committed at once, and they stay
+// committed until released: never decommit such a region.
+struct Region {
+  void* base;      // nullptr on failure
+  bool committed;  // the whole region came committed (large pages)
+};
+Region reserve_region(std::size_t bytes, bool large_pages = false) noexcept;
 
 // Makes [addr, addr + bytes) readable and writable; addr and bytes are
 // multiples of page_size inside a reservation. Memory never committed before
