@@ -90,6 +90,7 @@ void Arena::take(Arena& other) noexcept {
   keep_recent_ = std::exchange(other.keep_recent_, true);
   large_pages_ = std::exchange(other.large_pages_, false);
   pinned_ = std::exchange(other.pinned_, false);
+  scope_depth_ = std::exchange(other.scope_depth_, 0);
 }
 
 void* Arena::grow(std::size_t bytes, std::size_t align) noexcept {

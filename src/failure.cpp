@@ -51,5 +51,23 @@ void restore_past_position(std::size_t position, std::size_t current) noexcept {
   contract_violation(m.text);
 }
 
+void scope_out_of_order(std::size_t depth, std::size_t innermost) noexcept {
+  Message m;
+  std::snprintf(m.text, sizeof m.text,
+                "varena: scopes ended out of order: the scope opened as number %zu on this arena ends while "
+                "number %zu, opened after it, is still open",
+                depth, innermost);
+  contract_violation(m.text);
+}
+
+void stale_scope(std::size_t start, std::size_t position) noexcept {
+  Message m;
+  std::snprintf(m.text, sizeof m.text,
+                "varena: stale scope: a Scope or Scratch that began at position %zu is used after its arena was "
+                "restored below that, to %zu (by a newer scope or a restore)",
+                start, position);
+  contract_violation(m.text);
+}
+
 }  // namespace detail
 }  // namespace varena

@@ -55,6 +55,49 @@ TEST_F(Contract, ScratchConflictingWithEveryScratchArenaAborts) {
                "conflicts with every one of this thread's 2 scratch arenas");
 }
 
+TEST_F(Contract, PushOfNothingIntoAMovedFromArenaAborts) {
+  Arena arena;
+  Arena other(std::move(arena));
+  EXPECT_DEATH(arena.push_uninit(0), "empty arena");
+}
+
+TEST_F(Contract, ScopesEndedOutOfOrderAbort) {
+  Arena arena;
+  EXPECT_DEATH(
+      {
+        auto* outer = new varena::Scope(arena);
+        auto* inner = new varena::Scope(arena);
+        delete outer;  // the inner scope is still open
+        delete inner;
+      },
+      "scopes ended out of order: the scope opened as number 1 on this arena ends while number 2");
+}
+
+TEST_F(Contract, StaleScratchAborts) {
+  EXPECT_DEATH(
+      {
+        varena::Scratch holder;
+        holder->push(128);
+        varena::Scratch scratch;  // the same arena, starting past the holder's block
+        scratch->push(64);
+        holder->restore(holder->position() - 100);  // someone restores below the scratch's start...
+        scratch->push(8);                            // ...and the scratch is used again
+      },
+      "stale scope");
+}
+
+TEST_F(Contract, StaleScopeEndAborts) {
+  Arena arena;
+  arena.push(100);
+  EXPECT_DEATH(
+      {
+        varena::Scope scope(arena);
+        arena.restore(50);
+      },
+      "stale scope: a Scope or Scratch that began at position 100 is used after its arena was restored below "
+      "that, to 50");
+}
+
 TEST_F(Contract, ViolationMessagesSayItIsAViolation) {
   Arena arena;
   EXPECT_DEATH(arena.push(1, misaligned(0)), "contract violation");

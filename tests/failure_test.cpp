@@ -107,13 +107,33 @@ TEST(OutOfMemoryTest, ImpossibleReservationsThrow) {
   }
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define VARENA_TEST_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VARENA_TEST_SANITIZER 1
+#endif
+#endif
+#if VARENA_ASAN
+#define VARENA_TEST_SANITIZER 1
+#endif
+
 #if VARENA_TEST_HAS_FORK && defined(__linux__)
 
 // Codes the children exit with, so a failure names its step.
 enum Step : int { kOk = 0, kNoLimit = 10, kNeverFailed, kWrongMessage, kChanged, kDataLost, kTryPush, kNoRecovery,
                   kNoDegrade, kWrongSize, kUnexpected };
 
+// Sanitizer runtimes allocate memory of their own (shadow, thread-local
+// blocks) and abort when RLIMIT_DATA refuses it: these run in plain builds.
+#if defined(VARENA_TEST_SANITIZER)
+#define SKIP_UNDER_SANITIZERS() GTEST_SKIP() << "a sanitizer runtime cannot live under RLIMIT_DATA"
+#else
+#define SKIP_UNDER_SANITIZERS() (void)0
+#endif
+
 TEST(OsRefusal, RefusedCommitIsACleanFailureAndRecovers) {
+  SKIP_UNDER_SANITIZERS();
   const int code = test::in_child([] {
     Options o;
     o.retain = 0;
@@ -152,6 +172,7 @@ TEST(OsRefusal, RefusedCommitIsACleanFailureAndRecovers) {
 }
 
 TEST(OsRefusal, PushThatFitsTheLimitSucceedsWhenTheGeometricStepDoesNot) {
+  SKIP_UNDER_SANITIZERS();
   const int code = test::in_child([] {
     Arena arena;  // default growth: the next step after 40 MiB would be 64 MiB
     arena.push_uninit(40 * kMiB, 1);

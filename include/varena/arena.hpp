@@ -70,6 +70,8 @@ struct Message {
 [[noreturn]] void call_failure_handler(const char* message);
 [[noreturn]] void contract_violation(const char* message) noexcept;
 [[noreturn]] void restore_past_position(std::size_t position, std::size_t current) noexcept;
+[[noreturn]] void scope_out_of_order(std::size_t depth, std::size_t innermost) noexcept;
+[[noreturn]] void stale_scope(std::size_t start, std::size_t position) noexcept;
 
 [[noreturn]] VARENA_FAILS inline void raise_out_of_memory(const char* message) {
 #if VARENA_EXCEPTIONS
@@ -253,6 +255,9 @@ class Arena {
   // The fast path's test: do `bytes` at `align` fit in committed memory? Sets
   // where they would start. Folds to one compare when align is a constant.
   bool fits(std::size_t bytes, std::size_t align, char*& start) const noexcept {
+#if VARENA_CHECKS
+    if (base_ == nullptr) return false;  // a moved-from arena: let the slow path say so, even for 0 bytes
+#endif
     const std::uintptr_t cur = detail::address(cur_);
     const std::uintptr_t aligned = (cur + (align - 1)) & ~static_cast<std::uintptr_t>(align - 1);
     start = cur_ + (aligned - cur);
@@ -354,6 +359,7 @@ class Arena {
   }
 
   friend struct detail::ScratchSlots;
+  friend class Scope;
   struct Unreserved {};
   explicit Arena(Unreserved) noexcept {}
 
@@ -388,23 +394,45 @@ class Arena {
   bool keep_recent_ = true;
   bool large_pages_ = false;
   bool pinned_ = false;  // committed up front and never decommitted (Windows large pages)
+  std::size_t scope_depth_ = 0;  // open Scopes, counted when VARENA_CHECKS is on
 };
 
 // Remembers the arena's position; restores it when the scope ends.
+// With VARENA_CHECKS, a scope that ends while a newer scope on the same arena
+// is still open, and a scope used after the arena was restored below its
+// start (a stale scope or Scratch), are contract violations.
 class Scope {
  public:
-  explicit Scope(Arena& arena) noexcept : arena_(&arena), position_(arena.position()) {}
-  ~Scope() { arena_->restore(position_); }
+  explicit Scope(Arena& arena) noexcept : arena_(&arena), position_(arena.position()) {
+#if VARENA_CHECKS
+    depth_ = ++arena.scope_depth_;
+#endif
+  }
+  ~Scope() {
+#if VARENA_CHECKS
+    check_not_stale();
+    if (arena_->scope_depth_ != depth_) detail::scope_out_of_order(depth_, arena_->scope_depth_);
+    --arena_->scope_depth_;
+#endif
+    arena_->restore(position_);
+  }
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;
 
-  Arena& arena() const noexcept { return *arena_; }
-  Arena* operator->() const noexcept { return arena_; }
-  Arena& operator*() const noexcept { return *arena_; }
+  Arena& arena() const noexcept { return (check_not_stale(), *arena_); }
+  Arena* operator->() const noexcept { return &arena(); }
+  Arena& operator*() const noexcept { return arena(); }
 
  private:
+  void check_not_stale() const noexcept {
+#if VARENA_CHECKS
+    if (arena_->position() < position_) detail::stale_scope(position_, arena_->position());
+#endif
+  }
+
   Arena* arena_;
   std::size_t position_;
+  std::size_t depth_ = 0;  // how many scopes were open on the arena, this one included (checks only)
 };
 
 }  // namespace varena
