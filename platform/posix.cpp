@@ -4,7 +4,9 @@
 // VARENA_LINUX_EXTRAS; with VARENA_PORTABLE_POSIX they compile out and the
 // code left is exactly what macOS and the BSDs build.
 #include <varena/vm.hpp>
+#include <varena/detail/thread_exit.hpp>
 
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -144,3 +146,13 @@ void release(void* base, std::size_t bytes) noexcept {
 }
 
 }  // namespace varena::vm
+
+namespace varena::detail {
+
+bool at_thread_exit(void (*cleanup)(void*), void* data) noexcept {
+  static pthread_key_t key;
+  static const bool created = pthread_key_create(&key, cleanup) == 0;
+  return created && pthread_setspecific(key, data) == 0;
+}
+
+}  // namespace varena::detail

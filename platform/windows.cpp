@@ -10,6 +10,7 @@
 #include <windows.h>
 
 #include <varena/vm.hpp>
+#include <varena/detail/thread_exit.hpp>
 
 namespace varena::vm {
 namespace {
@@ -86,3 +87,20 @@ void release(void* base, std::size_t bytes) noexcept {
 }
 
 }  // namespace varena::vm
+
+namespace varena::detail {
+namespace {
+void (*thread_cleanup)(void*) = nullptr;
+VOID WINAPI run_thread_cleanup(PVOID data) {
+  if (data != nullptr) thread_cleanup(data);
+}
+}  // namespace
+
+bool at_thread_exit(void (*cleanup)(void*), void* data) noexcept {
+  // A fiber-local slot's callback runs when the thread exits, without
+  // touching the C runtime's thread-local storage (freed by then under mingw).
+  static const DWORD slot = (thread_cleanup = cleanup, FlsAlloc(&run_thread_cleanup));
+  return slot != FLS_OUT_OF_INDEXES && FlsSetValue(slot, data);
+}
+
+}  // namespace varena::detail

@@ -1,5 +1,6 @@
 // This thread's scratch arenas: reserved on first use, released at thread exit.
 #include <varena/scratch.hpp>
+#include <varena/detail/thread_exit.hpp>
 
 #include <cstdio>
 #include <new>
@@ -13,8 +14,11 @@ namespace {
 // regular one conflicts (debug builds stop there with a contract violation).
 constexpr std::size_t kSlots = defaults::scratch_arenas + 1;
 
-thread_local ScratchSlots* this_thread_slots = nullptr;  // trivial, so reading it is one TLS load
-thread_local bool this_thread_finished = false;
+// This thread's slots. A plain pointer (one TLS load to read); the slots
+// themselves are freed by the platform's thread-exit hook, which runs after
+// the thread's C++ thread_local destructors on POSIX and never touches
+// thread-local storage (on Windows under mingw it is gone by then).
+thread_local ScratchSlots* this_thread_slots = nullptr;
 
 bool listed(const Arena* arena, const Arena* const* conflicts, std::size_t count) noexcept {
   for (std::size_t i = 0; i < count; ++i)
@@ -35,17 +39,15 @@ bool listed(const Arena* arena, const Arena* const* conflicts, std::size_t count
 struct ScratchSlots {
   std::optional<Arena> slots[kSlots];
 
-  ~ScratchSlots() {
-    this_thread_slots = nullptr;
-    this_thread_finished = true;
-  }
+  static void release(void* slots) noexcept { delete static_cast<ScratchSlots*>(slots); }
 
   static ScratchSlots* attach() noexcept {
-    // A thread_local destroyed before ours may still ask for scratch while the
-    // thread exits: it gets slots that are never released (documented leak).
-    if (this_thread_finished) return this_thread_slots = new (std::nothrow) ScratchSlots;
-    thread_local ScratchSlots slots;  // constructed here, destroyed at thread exit
-    return this_thread_slots = &slots;
+    auto* slots = new (std::nothrow) ScratchSlots;
+    if (slots == nullptr) return nullptr;
+    // If the OS cannot run a hook at thread exit, the slots outlive the
+    // thread rather than fail the caller.
+    at_thread_exit(&release, slots);
+    return this_thread_slots = slots;
   }
 
   bool reserve(std::size_t i) noexcept {

@@ -164,3 +164,28 @@ TEST(ScratchTest, ThreadExitReleasesTheArenas) {
   const std::size_t margin = sizeof(void*) == 8 ? std::size_t{4} << 30 : std::size_t{1} << 30;
   EXPECT_LT(test::address_space_bytes(), before + margin);
 }
+
+namespace {
+std::atomic<int> exit_pushes{0};
+struct UsesScratchAtThreadExit {
+  ~UsesScratchAtThreadExit() {
+    Scratch s;
+    auto* p = static_cast<unsigned char*>(s->push(100));
+    if (test::all_bytes(p, 100, 0)) ++exit_pushes;
+  }
+};
+thread_local UsesScratchAtThreadExit uses_scratch_at_exit;
+}  // namespace
+
+TEST(ScratchTest, ThreadLocalDestructorsMayStillUseScratch) {
+  exit_pushes = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([] {
+      (void)&uses_scratch_at_exit;  // constructed before this thread's scratch arenas...
+      Scratch s;
+      s->push(10);
+    });  // ...so destroyed after varena would have torn them down, were it a thread_local too
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(exit_pushes.load(), 4);
+}
