@@ -28,6 +28,12 @@ void check(bool ok, const char* what, std::size_t a = 0, std::size_t b = 0) {
   if (!ok) fail(what, a, b);
 }
 
+// Every byte of [p, p + n) equals `value` (the first, then each to the next).
+bool uniform(const void* p, std::size_t n, unsigned char value) {
+  const auto* c = static_cast<const unsigned char*>(p);
+  return n == 0 || (c[0] == value && std::memcmp(c, c + 1, n - 1) == 0);
+}
+
 std::vector<int>* destroyed = nullptr;  // the arena's destructor log for this input
 
 struct Logged {
@@ -73,8 +79,7 @@ class Model {
 
   void pushed(void* p, std::size_t start, std::size_t bytes, bool zeroed, unsigned char fill) {
     check(p == base_ + start, "push returned the wrong address", start, static_cast<std::size_t>(static_cast<char*>(p) - base_));
-    if (zeroed)
-      for (std::size_t i = 0; i < bytes; ++i) check(static_cast<unsigned char*>(p)[i] == 0, "push not zeroed", i, bytes);
+    if (zeroed) check(uniform(p, bytes, 0), "push not zeroed", start, bytes);
     std::memset(p, fill, bytes);
     position = start + bytes;
     if (bytes != 0) blocks.push_back({start, bytes, fill});
@@ -103,10 +108,7 @@ class Model {
     check(arena_.committed() <= arena_.reserved(), "committed > reserved", arena_.committed(), arena_.reserved());
     check(arena_.committed() >= position, "committed < position", arena_.committed(), position);
     check(arena_.peak() >= position, "peak < position", arena_.peak(), position);
-    for (const Block& b : blocks) {
-      const unsigned char* p = reinterpret_cast<const unsigned char*>(base_ + b.offset);
-      for (std::size_t i = 0; i < b.size; ++i) check(p[i] == b.fill, "block contents", b.offset, i);
-    }
+    for (const Block& b : blocks) check(uniform(base_ + b.offset, b.size, b.fill), "block contents", b.offset, b.size);
     for (const Object& o : objects) check(o.object->id == o.id && o.object->payload[23] == (o.id & 0xFF), "object", o.id);
     check(log_.empty(), "a destructor ran unexpectedly", log_.empty() ? 0 : static_cast<std::size_t>(log_.back()));
   }
@@ -198,7 +200,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             expected.clear();
           } else {
             unsigned char* grown = reinterpret_cast<unsigned char*>(model.base() + b.offset + b.size);
-            for (std::size_t i = 0; i < new_size - b.size; ++i) check(grown[i] == 0, "extend not zeroed", i);
+            check(uniform(grown, new_size - b.size, 0), "extend not zeroed", b.size, new_size);
             std::memset(grown, b.fill, new_size - b.size);
             model.blocks.back().size = new_size;
             model.position = b.offset + new_size;
@@ -276,14 +278,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           const std::size_t at = outer->position();
           const std::size_t bytes = in.ConsumeIntegralInRange<std::size_t>(0, 100000);
           auto* p = static_cast<unsigned char*>(outer->push(bytes));
-          for (std::size_t i = 0; i < bytes; ++i) check(p[i] == 0, "scratch push not zeroed", i);
+          check(uniform(p, bytes, 0), "scratch push not zeroed", bytes);
           std::memset(p, fill, bytes);
           {
             varena::Scratch inner({&outer.arena(), &arena});
             check(&inner.arena() != &outer.arena() && &inner.arena() != &arena, "nested Scratch conflict");
             std::memset(inner->push(bytes / 2 + 1), 0xEE, bytes / 2 + 1);
           }
-          for (std::size_t i = 0; i < bytes; ++i) check(p[i] == fill, "scratch contents", i);
+          check(uniform(p, bytes, fill), "scratch contents", bytes);
           outer->restore(at);
           break;
         }
