@@ -129,7 +129,8 @@ enum Step : int { kOk = 0, kNoLimit = 10, kNeverFailed, kWrongMessage, kChanged,
 #if defined(VARENA_TEST_SANITIZER)
 #define SKIP_UNDER_SANITIZERS() GTEST_SKIP() << "a sanitizer runtime cannot live under RLIMIT_DATA"
 #else
-#define SKIP_UNDER_SANITIZERS() (void)0
+#define SKIP_UNDER_SANITIZERS() \
+  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind's own memory counts against the limits"
 #endif
 
 TEST(OsRefusal, RefusedCommitIsACleanFailureAndRecovers) {
@@ -190,6 +191,7 @@ TEST(OsRefusal, PushThatFitsTheLimitSucceedsWhenTheGeometricStepDoesNot) {
 }
 
 TEST(OsRefusal, RefusedReservationDegradesTheDefaultAndFailsExplicitSizes) {
+  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind's own memory counts against the limits";
   const int code = test::in_child([] {
     if (!test::limit(RLIMIT_AS, test::address_space_bytes() + 512 * kMiB)) return int{kNoLimit};
     try {
@@ -221,6 +223,7 @@ TEST(OsRefusal, RefusedReservationDegradesTheDefaultAndFailsExplicitSizes) {
 }
 
 TEST(OsRefusal, ScratchThatCannotReserveThrows) {
+  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind's own memory counts against the limits";
   const int code = test::in_child([] {
     if (!test::limit(RLIMIT_AS, test::address_space_bytes() + 8 * kMiB)) return int{kNoLimit};
     try {

@@ -145,6 +145,7 @@ TEST(ScratchTest, ConcurrentUseKeepsContents) {
 }
 
 TEST(ScratchTest, ThreadExitReleasesTheArenas) {
+  if (test::running_under_valgrind()) GTEST_SKIP() << "200 threads take minutes under valgrind; the plain and sanitizer builds run it";
   const std::size_t before = test::address_space_bytes();
   if (before == 0) GTEST_SKIP() << "no address-space reading on this OS";
   for (int round = 0; round < 20; ++round) {

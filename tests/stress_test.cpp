@@ -33,6 +33,7 @@ int mapping_count() {
 }  // namespace
 
 TEST(Stress, ThousandsOfThreadsWithScratchGiveTheAddressSpaceBack) {
+  if (test::running_under_valgrind()) GTEST_SKIP() << "2000 threads take minutes under valgrind";
   const int total = 2000, at_once = 16;
   std::atomic<int> bad{0};
   auto worker = [&bad](int id) {
@@ -92,6 +93,7 @@ TEST(Stress, HundredsOfArenasInterleaved) {
 }
 
 TEST(Stress, AddressSpaceExhaustionFailsCleanlyAndRecovers) {
+  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind manages about 126 GiB of address space in all";
   if (test::running_under_wine()) GTEST_SKIP() << "wine keeps a byte per reserved page: terabytes would need gigabytes";
   Options o;
   o.reserve = sizeof(void*) == 8 ? std::size_t{1} << 40 : 128 * kMiB;  // 1 TiB, or 128 MiB on 32-bit
@@ -117,6 +119,7 @@ TEST(Stress, AddressSpaceExhaustionFailsCleanlyAndRecovers) {
 
 TEST(Stress, AnArenaCostsFewMappingsWhateverItCommits) {
 #if defined(__linux__)
+  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind splits mappings its own way";
   const int before = mapping_count();
   {
     Options o;

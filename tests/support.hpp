@@ -85,6 +85,13 @@ inline std::size_t more_than_address_space() {
 
 inline bool memory_readings_available() { return resident_bytes() != 0; }
 
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+inline bool running_under_valgrind() { return RUNNING_ON_VALGRIND != 0; }
+#else
+inline bool running_under_valgrind() { return false; }
+#endif
+
 inline bool running_under_wine() {
 #if defined(_WIN32)
   HMODULE ntdll = GetModuleHandleA("ntdll.dll");

@@ -273,6 +273,7 @@ class Arena {
 
   // Fresh pages read zero; only memory handed out before may need clearing.
   void zero_dirty(void* p, std::size_t bytes) const noexcept {
+    detail::zeroed(p, bytes);
     char* c = static_cast<char*>(p);
     char* dirty_end = dirty_end_ > high_ ? dirty_end_ : high_;
     if (detail::address(c) < detail::address(dirty_end)) {

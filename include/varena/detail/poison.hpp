@@ -1,6 +1,8 @@
-// Marks memory past an arena's position as unusable for AddressSanitizer, so a
-// use after restore/reset is reported where it happens. No-ops otherwise.
-// Build varena and the code using it with the same sanitizer flags.
+// Marks memory past an arena's position as unusable for AddressSanitizer (or,
+// with VARENA_VALGRIND, for Valgrind's memcheck), so a use after
+// restore/reset is reported where it happens. No-ops otherwise. Build varena
+// and the code using it with the same sanitizer flags (VARENA_VALGRIND is a
+// public compile definition of the CMake target, so that part is automatic).
 #pragma once
 
 #include <cstddef>
@@ -20,22 +22,44 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
+#ifndef VARENA_VALGRIND
+#define VARENA_VALGRIND 0
+#endif
+#if VARENA_VALGRIND
+#include <valgrind/memcheck.h>
+#endif
+
 namespace varena::detail {
 
+// Past the position: any access is an error.
 inline void poison(const void* p, std::size_t bytes) noexcept {
 #if VARENA_ASAN
   if (bytes != 0) __asan_poison_memory_region(p, bytes);
-#else
-  (void)p, (void)bytes;
 #endif
+#if VARENA_VALGRIND
+  (void)VALGRIND_MAKE_MEM_NOACCESS(p, bytes);
+#endif
+  (void)p, (void)bytes;
 }
 
+// Handed out: accessible, contents unspecified (push_uninit).
 inline void unpoison(const void* p, std::size_t bytes) noexcept {
 #if VARENA_ASAN
   if (bytes != 0) __asan_unpoison_memory_region(p, bytes);
-#else
-  (void)p, (void)bytes;
 #endif
+#if VARENA_VALGRIND
+  (void)VALGRIND_MAKE_MEM_UNDEFINED(p, bytes);
+#endif
+  (void)p, (void)bytes;
+}
+
+// Handed out zeroed: fresh pages were never written, so memcheck must be told
+// their zeros are defined.
+inline void zeroed(const void* p, std::size_t bytes) noexcept {
+#if VARENA_VALGRIND
+  (void)VALGRIND_MAKE_MEM_DEFINED(p, bytes);
+#endif
+  (void)p, (void)bytes;
 }
 
 }  // namespace varena::detail
