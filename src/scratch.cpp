@@ -58,18 +58,40 @@ struct ScratchSlots {
   }
 };
 
-Arena* scratch_arena(const Arena* const* conflicts, std::size_t count) noexcept {
+namespace {
+
+// The first of the first `limit` slots not among the conflicts, reserved on
+// first use. nullptr with *conflict false: the reservation failed; with
+// *conflict true: all of them conflict.
+Arena* pick(const Arena* const* conflicts, std::size_t count, std::size_t limit, bool* conflict) noexcept {
+  *conflict = false;
   ScratchSlots* s = this_thread_slots;
   if (VARENA_UNLIKELY(s == nullptr) && (s = ScratchSlots::attach()) == nullptr) return nullptr;
-  for (std::size_t i = 0; i < kSlots; ++i) {
-#if VARENA_CHECKS
-    if (i == defaults::scratch_arenas) all_conflict(count);
-#endif
+  for (std::size_t i = 0; i < limit; ++i) {
     std::optional<Arena>& slot = s->slots[i];
     if (!slot) return s->reserve(i) ? &*slot : nullptr;
     if (!listed(&*slot, conflicts, count)) return &*slot;
   }
+  *conflict = true;
+  return nullptr;
+}
+
+}  // namespace
+
+Arena* scratch_arena(const Arena* const* conflicts, std::size_t count) noexcept {
+  bool conflict;
+  if (Arena* a = pick(conflicts, count, defaults::scratch_arenas, &conflict)) return a;
+  if (!conflict) return nullptr;
+#if VARENA_CHECKS
   all_conflict(count);
+#endif
+  if (Arena* spare = pick(conflicts, count, kSlots, &conflict)) return spare;
+  if (!conflict) return nullptr;
+  all_conflict(count);
+}
+
+Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t count, bool* conflict) noexcept {
+  return pick(conflicts, count, defaults::scratch_arenas, conflict);
 }
 
 }  // namespace varena::detail

@@ -110,6 +110,9 @@ class Arena {
   VARENA_FAILS explicit Arena(const Options& options) {
     if (!open(options)) fail_reservation(options);
   }
+  // As above, but an arena that could not be reserved is left empty
+  // (reserved() == 0) instead of throwing.
+  Arena(const Options& options, std::nothrow_t) noexcept { open(options); }
   // No memory moves; the source is left empty (reserved() == 0) and only
   // accepts destruction, assignment and the observers.
   Arena(Arena&& other) noexcept { take(other); }
@@ -124,6 +127,14 @@ class Arena {
   Arena& operator=(const Arena&) = delete;
   // Runs registered destructors (newest first) and releases the reservation.
   ~Arena() { close(); }
+
+  // As try_push, contents unspecified.
+  void* try_push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
+    char* start;
+    void* p = fits(bytes, align, start) ? bump(start, bytes) : grow(bytes, align);
+    if (p == nullptr) check_push_contract(bytes, align);
+    return p;
+  }
 
   // Zero-filled memory of `bytes` aligned to `align` (a power of two).
   // Throws OutOfMemory (nothing changes) when it cannot be satisfied. O(1).

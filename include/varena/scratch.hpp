@@ -16,6 +16,9 @@ namespace detail {
 // This thread's first scratch arena not among `conflicts`, reserved on first
 // use; nullptr if it cannot be reserved. All conflicting is a contract violation.
 Arena* scratch_arena(const Arena* const* conflicts, std::size_t count) noexcept;
+// As scratch_arena, among the regular arenas only, never a contract
+// violation: nullptr with *conflict set when every one conflicts (the C API).
+Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t count, bool* conflict) noexcept;
 }  // namespace detail
 
 // Each thread owns defaults::scratch_arenas arenas, reserved lazily (each of

@@ -1,0 +1,86 @@
+/* varena's C API (C99): virtual-memory arenas for C and any FFI.
+ *
+ * Implemented over the C++ core (src/c_api.cpp). Nothing here throws or
+ * aborts: every error is a return value, and a failed call changes nothing.
+ * Bad alignments and positions are errors here (VARENA_BAD_ALIGNMENT,
+ * VARENA_BAD_POSITION), not the contract violations of the C++ API.
+ * An arena is not synchronised; scratch arenas belong to the calling thread. */
+#ifndef VARENA_VARENA_H
+#define VARENA_VARENA_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct varena_arena varena_arena; /* opaque */
+
+typedef enum varena_status {
+  VARENA_OK = 0,
+  VARENA_OUT_OF_MEMORY = 1,  /* past the reservation, size overflow, or the OS refused */
+  VARENA_BAD_ALIGNMENT = 2,  /* not a power of two */
+  VARENA_BAD_POSITION = 3,   /* restore past the current position */
+  VARENA_BAD_ARGUMENT = 4,   /* a required pointer was NULL */
+  VARENA_SCRATCH_CONFLICT = 5 /* every scratch arena of the thread is a conflict */
+} varena_status;
+
+typedef struct varena_options {
+  size_t reserve;     /* 0: 64 GiB on 64-bit targets, halved on refusal */
+  size_t commit_step; /* the smallest commit */
+  size_t retain;      /* bytes kept committed past the position after restore */
+  int keep_recent;    /* non-zero: also keep what the last two restore cycles used */
+  int large_pages;    /* non-zero: best-effort large pages */
+} varena_options;
+
+typedef struct varena_stats {
+  size_t position, committed, reserved, peak;
+  size_t commits, decommits; /* OS calls made */
+} varena_stats;
+
+/* A scope on one of the thread's scratch arenas; end it with varena_scratch_end. */
+typedef struct varena_scratch {
+  varena_arena* arena;
+  size_t position;
+} varena_scratch;
+
+/* The defaults of the C++ API. */
+void varena_options_default(varena_options* options);
+
+/* A new arena (options may be NULL for the defaults); *out is NULL on failure. */
+varena_status varena_create(const varena_options* options, varena_arena** out);
+/* Releases the arena and its memory. NULL is ignored. */
+void varena_destroy(varena_arena* arena);
+
+/* Memory of `bytes` aligned to `align` (a power of two), zero-filled. */
+varena_status varena_push(varena_arena* arena, size_t bytes, size_t align, void** out);
+/* The same, contents unspecified. */
+varena_status varena_push_uninit(varena_arena* arena, size_t bytes, size_t align, void** out);
+/* Zero-filled memory, or NULL on any failure. */
+void* varena_try_push(varena_arena* arena, size_t bytes, size_t align);
+
+size_t varena_position(const varena_arena* arena);
+/* Back to an earlier position; VARENA_BAD_POSITION (nothing changes) past it. */
+varena_status varena_restore(varena_arena* arena, size_t position);
+/* restore(position - bytes), stopping at 0. */
+void varena_pop(varena_arena* arena, size_t bytes);
+void varena_reset(varena_arena* arena);
+/* Decommits everything committed past the position. */
+void varena_trim(varena_arena* arena);
+/* Fills *out (all zero for a NULL arena). */
+void varena_get_stats(const varena_arena* arena, varena_stats* out);
+
+/* Begins a scratch scope on the first of the thread's scratch arenas that is
+ * not among the `count` conflicts (NULL entries are ignored). */
+varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out);
+/* Restores the scratch arena to where the scope began. */
+void varena_scratch_end(varena_scratch scratch);
+
+/* A short English description of a status. */
+const char* varena_status_message(varena_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VARENA_VARENA_H */

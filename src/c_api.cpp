@@ -1,0 +1,143 @@
+// The C API (include/varena/varena.h) over the C++ core: every failure is a
+// status, never an exception or an abort, and changes nothing.
+#include <varena/varena.h>
+#include <varena/varena.hpp>
+
+#include <new>
+
+struct varena_arena {
+  varena::Arena arena;
+};
+
+namespace {
+
+varena::Arena* cpp(varena_arena* a) { return reinterpret_cast<varena::Arena*>(a); }
+const varena::Arena* cpp(const varena_arena* a) { return reinterpret_cast<const varena::Arena*>(a); }
+varena_arena* c(varena::Arena* a) { return reinterpret_cast<varena_arena*>(a); }
+
+// Checks what the C++ API treats as contract violations, so C callers get a
+// status instead of an abort.
+varena_status push(varena_arena* arena, std::size_t bytes, std::size_t align, void** out, bool zeroed) {
+  if (out != nullptr) *out = nullptr;
+  if (arena == nullptr || out == nullptr) return VARENA_BAD_ARGUMENT;
+  if (!varena::detail::is_power_of_two(align)) return VARENA_BAD_ALIGNMENT;
+  void* p = zeroed ? cpp(arena)->try_push(bytes, align) : cpp(arena)->try_push_uninit(bytes, align);
+  if (p == nullptr) return VARENA_OUT_OF_MEMORY;
+  *out = p;
+  return VARENA_OK;
+}
+
+}  // namespace
+
+static_assert(sizeof(varena_arena) == sizeof(varena::Arena), "varena_arena is the Arena itself");
+
+extern "C" {
+
+void varena_options_default(varena_options* options) {
+  if (options == nullptr) return;
+  const varena::Options d;
+  options->reserve = d.reserve;
+  options->commit_step = d.commit_step;
+  options->retain = d.retain;
+  options->keep_recent = d.keep_recent ? 1 : 0;
+  options->large_pages = d.large_pages ? 1 : 0;
+}
+
+varena_status varena_create(const varena_options* options, varena_arena** out) {
+  if (out == nullptr) return VARENA_BAD_ARGUMENT;
+  *out = nullptr;
+  varena::Options o;
+  if (options != nullptr) {
+    o.reserve = options->reserve;
+    o.commit_step = options->commit_step;
+    o.retain = options->retain;
+    o.keep_recent = options->keep_recent != 0;
+    o.large_pages = options->large_pages != 0;
+  }
+  auto* created = new (std::nothrow) varena_arena{varena::Arena(o, std::nothrow)};
+  if (created == nullptr || created->arena.reserved() == 0) {
+    delete created;
+    return VARENA_OUT_OF_MEMORY;
+  }
+  *out = created;
+  return VARENA_OK;
+}
+
+void varena_destroy(varena_arena* arena) { delete arena; }
+
+varena_status varena_push(varena_arena* arena, size_t bytes, size_t align, void** out) {
+  return push(arena, bytes, align, out, true);
+}
+
+varena_status varena_push_uninit(varena_arena* arena, size_t bytes, size_t align, void** out) {
+  return push(arena, bytes, align, out, false);
+}
+
+void* varena_try_push(varena_arena* arena, size_t bytes, size_t align) {
+  void* p = nullptr;
+  return push(arena, bytes, align, &p, true) == VARENA_OK ? p : nullptr;
+}
+
+size_t varena_position(const varena_arena* arena) { return arena != nullptr ? cpp(arena)->position() : 0; }
+
+varena_status varena_restore(varena_arena* arena, size_t position) {
+  if (arena == nullptr) return VARENA_BAD_ARGUMENT;
+  if (position > cpp(arena)->position()) return VARENA_BAD_POSITION;
+  cpp(arena)->restore(position);
+  return VARENA_OK;
+}
+
+void varena_pop(varena_arena* arena, size_t bytes) {
+  if (arena != nullptr) cpp(arena)->pop(bytes);
+}
+
+void varena_reset(varena_arena* arena) {
+  if (arena != nullptr) cpp(arena)->reset();
+}
+
+void varena_trim(varena_arena* arena) {
+  if (arena != nullptr) cpp(arena)->trim();
+}
+
+void varena_get_stats(const varena_arena* arena, varena_stats* out) {
+  if (out == nullptr) return;
+  *out = varena_stats{};
+  if (arena == nullptr) return;
+  const varena::Arena& a = *cpp(arena);
+  out->position = a.position();
+  out->committed = a.committed();
+  out->reserved = a.reserved();
+  out->peak = a.peak();
+  out->commits = a.stats().commits;
+  out->decommits = a.stats().decommits;
+}
+
+varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out) {
+  if (out == nullptr || (conflicts == nullptr && count != 0)) return VARENA_BAD_ARGUMENT;
+  *out = varena_scratch{nullptr, 0};
+  bool conflict = false;
+  varena::Arena* a = varena::detail::scratch_arena_or_conflict(
+      reinterpret_cast<const varena::Arena* const*>(conflicts), count, &conflict);
+  if (a == nullptr) return conflict ? VARENA_SCRATCH_CONFLICT : VARENA_OUT_OF_MEMORY;
+  *out = varena_scratch{c(a), a->position()};
+  return VARENA_OK;
+}
+
+void varena_scratch_end(varena_scratch scratch) {
+  if (scratch.arena != nullptr && scratch.position <= cpp(scratch.arena)->position())
+    cpp(scratch.arena)->restore(scratch.position);
+}
+
+const char* varena_status_message(varena_status status) {
+  switch (status) {
+    case VARENA_OK: return "ok";
+    case VARENA_OUT_OF_MEMORY: return "out of memory: past the reservation, size overflow, or the OS refused";
+    case VARENA_BAD_ALIGNMENT: return "alignment is not a power of two";
+    case VARENA_BAD_POSITION: return "position is past the arena's current position";
+    case VARENA_BAD_ARGUMENT: return "a required pointer was NULL";
+    case VARENA_SCRATCH_CONFLICT: return "every scratch arena of this thread is in the conflict list";
+  }
+  return "unknown status";
+}
+
+}  // extern "C"

@@ -1,0 +1,111 @@
+/* The C API, compiled as C99: every call, every error status. */
+#include <varena/varena.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures = 0;
+#define CHECK(cond)                                              \
+  do {                                                           \
+    if (!(cond)) {                                               \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                \
+    }                                                            \
+  } while (0)
+
+static int all_zero(const unsigned char* p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; ++i)
+    if (p[i] != 0) return 0;
+  return 1;
+}
+
+int main(void) {
+  varena_options options;
+  varena_arena* arena = NULL;
+  varena_arena* small = NULL;
+  varena_stats stats;
+  varena_scratch s1, s2, s3;
+  void* p = NULL;
+  size_t mark;
+
+  varena_options_default(&options);
+  CHECK(options.reserve == 0 && options.commit_step == 64 * 1024 && options.keep_recent == 1);
+  CHECK(varena_create(NULL, &arena) == VARENA_OK && arena != NULL);
+
+  CHECK(varena_push(arena, 100, 16, &p) == VARENA_OK && p != NULL);
+  CHECK(((uintptr_t)p % 16) == 0 && all_zero((const unsigned char*)p, 100));
+  memset(p, 0xAB, 100);
+  CHECK(varena_position(arena) >= 100);
+  mark = varena_position(arena);
+  CHECK(varena_push_uninit(arena, 1000, 4096, &p) == VARENA_OK && ((uintptr_t)p % 4096) == 0);
+  CHECK(varena_try_push(arena, 10, 1) != NULL);
+
+  /* Errors: nothing changes. */
+  {
+    const size_t before = varena_position(arena);
+    CHECK(varena_push(arena, 8, 3, &p) == VARENA_BAD_ALIGNMENT && p == NULL);
+    CHECK(varena_push(arena, 8, 0, &p) == VARENA_BAD_ALIGNMENT);
+    CHECK(varena_push(arena, SIZE_MAX, 16, &p) == VARENA_OUT_OF_MEMORY && p == NULL);
+    CHECK(varena_push_uninit(arena, SIZE_MAX - 5, 8, &p) == VARENA_OUT_OF_MEMORY);
+    CHECK(varena_try_push(arena, SIZE_MAX, 1) == NULL);
+    CHECK(varena_try_push(arena, 8, 12) == NULL);
+    CHECK(varena_push(NULL, 8, 8, &p) == VARENA_BAD_ARGUMENT);
+    CHECK(varena_push(arena, 8, 8, NULL) == VARENA_BAD_ARGUMENT);
+    CHECK(varena_restore(arena, before + 1) == VARENA_BAD_POSITION);
+    CHECK(varena_restore(NULL, 0) == VARENA_BAD_ARGUMENT);
+    CHECK(varena_position(arena) == before);
+  }
+
+  CHECK(varena_restore(arena, mark) == VARENA_OK && varena_position(arena) == mark);
+  varena_pop(arena, 50);
+  CHECK(varena_position(arena) == mark - 50);
+  varena_pop(arena, SIZE_MAX);
+  CHECK(varena_position(arena) == 0);
+  CHECK(varena_push(arena, 100, 16, &p) == VARENA_OK && all_zero((const unsigned char*)p, 100)); /* reused: zeroed */
+  varena_reset(arena);
+  varena_trim(arena);
+  varena_get_stats(arena, &stats);
+  CHECK(stats.position == 0 && stats.committed == 0 && stats.peak >= 1100 && stats.reserved > 0);
+  CHECK(stats.commits >= 1 && stats.decommits >= 1);
+  varena_get_stats(NULL, &stats);
+  CHECK(stats.reserved == 0);
+
+  /* An explicit size, and one the OS cannot give. */
+  options.reserve = 1 << 20;
+  CHECK(varena_create(&options, &small) == VARENA_OK);
+  CHECK(varena_push(small, (1 << 20) + 1, 1, &p) == VARENA_OUT_OF_MEMORY);
+  CHECK(varena_push(small, 1 << 20, 1, &p) == VARENA_OK);
+  varena_destroy(small);
+  options.reserve = SIZE_MAX;
+  small = (varena_arena*)1;
+  CHECK(varena_create(&options, &small) == VARENA_OUT_OF_MEMORY && small == NULL);
+  CHECK(varena_create(NULL, NULL) == VARENA_BAD_ARGUMENT);
+  varena_destroy(NULL);
+
+  /* Scratch with conflicts. */
+  CHECK(varena_scratch_begin(NULL, 0, &s1) == VARENA_OK && s1.arena != NULL);
+  CHECK(varena_push(s1.arena, 64, 8, &p) == VARENA_OK);
+  CHECK(varena_scratch_begin(&s1.arena, 1, &s2) == VARENA_OK && s2.arena != s1.arena);
+  {
+    varena_arena* both[2];
+    both[0] = s1.arena;
+    both[1] = s2.arena;
+    CHECK(varena_scratch_begin(both, 2, &s3) == VARENA_SCRATCH_CONFLICT && s3.arena == NULL);
+    both[1] = arena;
+    CHECK(varena_scratch_begin(both, 2, &s3) == VARENA_OK && s3.arena == s2.arena);
+    varena_scratch_end(s3);
+  }
+  varena_scratch_end(s2);
+  varena_scratch_end(s1);
+  CHECK(varena_position(s1.arena) == s1.position);
+  CHECK(varena_scratch_begin(NULL, 1, &s1) == VARENA_BAD_ARGUMENT);
+
+  CHECK(strcmp(varena_status_message(VARENA_OK), "ok") == 0);
+  CHECK(strlen(varena_status_message(VARENA_SCRATCH_CONFLICT)) > 10);
+
+  varena_destroy(arena);
+  printf("c_api_test: %s\n", failures == 0 ? "ok" : "FAILED");
+  return failures == 0 ? 0 : 1;
+}
