@@ -65,6 +65,7 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
 
 void Arena::close() noexcept {
   if (base_ == nullptr) return;
+  check_fences(0);
   run_destructors(base_);
   detail::unpoison(base_, touched_);  // the address range may be reused by anyone
   vm::release(base_, mapped_);
@@ -91,6 +92,7 @@ void Arena::take(Arena& other) noexcept {
   large_pages_ = std::exchange(other.large_pages_, false);
   pinned_ = std::exchange(other.pinned_, false);
   scope_depth_ = std::exchange(other.scope_depth_, 0);
+  last_fence_ = std::exchange(other.last_fence_, 0);
 }
 
 void* Arena::grow(std::size_t bytes, std::size_t align) noexcept {

@@ -45,6 +45,7 @@ std::string failure_of(Arena& arena, std::size_t bytes, std::size_t align) {
 }  // namespace
 
 TEST(OutOfMemoryTest, IsABadAllocWithTheFigures) {
+  SKIP_IF_FENCED();
   Arena arena(sized(kMiB));
   arena.push(1000, 1);
   try {
@@ -62,6 +63,7 @@ TEST(OutOfMemoryTest, IsABadAllocWithTheFigures) {
 }
 
 TEST(OutOfMemoryTest, EveryImpossiblePushThrowsAndChangesNothing) {
+  SKIP_IF_FENCED();
   Arena arena(sized(kMiB));
   auto* data = static_cast<unsigned char*>(arena.push(3000));
   std::memset(data, 0x5C, 3000);
@@ -86,6 +88,7 @@ TEST(OutOfMemoryTest, EveryImpossiblePushThrowsAndChangesNothing) {
 }
 
 TEST(OutOfMemoryTest, TypedPushesFailCleanly) {
+  SKIP_IF_FENCED();
   Arena arena(sized(kMiB));
   arena.push(kMiB - 16, 1);
   const Snapshot before(arena);

@@ -21,6 +21,7 @@ void write(volatile char* p) { *p = 1; }
 }  // namespace
 
 TEST_F(MemorySafety, RunningOffTheEndOfTheReservationFaults) {
+  SKIP_IF_FENCED();
   varena::Options o;
   o.reserve = varena::vm::info().granularity;
   Arena arena(o);

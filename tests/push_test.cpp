@@ -32,6 +32,7 @@ Options sized(std::size_t reserve) {
 }  // namespace
 
 TEST(Push, EveryAlignmentFromOneByteTo64KiB) {
+  SKIP_IF_FENCED();
   Arena arena;
   const std::size_t sizes[] = {0, 1, 3, 17, 4097};
   for (std::size_t align = 1; align <= 65536; align *= 2) {
@@ -49,6 +50,7 @@ TEST(Push, EveryAlignmentFromOneByteTo64KiB) {
 }
 
 TEST(Push, UninitAndTryPushAlignAndAdvanceExactly) {
+  SKIP_IF_FENCED();
   Arena arena;
   for (std::size_t align = 1; align <= 65536; align *= 4) {
     char* a = static_cast<char*>(arena.push_uninit(5, align));
@@ -136,6 +138,7 @@ TEST(Push, PushAfterUninitOverReusedMemoryIsZero) {
 }
 
 TEST(Push, ContiguousAcrossHundredsOfMiB) {
+  SKIP_IF_FENCED();
   Arena arena;
   const std::size_t mib = std::size_t{1} << 20;
   char* base = static_cast<char*>(arena.push_uninit(mib, 1));
@@ -157,6 +160,7 @@ TEST(Push, ContiguousAcrossHundredsOfMiB) {
 }
 
 TEST(Push, ExplicitReservationIsRoundedAndExact) {
+  SKIP_IF_FENCED();
   const std::size_t gran = varena::vm::info().granularity;
   Arena arena(sized(gran + 1));
   EXPECT_EQ(arena.reserved(), 2 * gran);
@@ -253,6 +257,7 @@ TEST(Make, ConstructsWithArguments) {
 }
 
 TEST(Make, TrivialTypesRegisterNothing) {
+  SKIP_IF_FENCED();
   Arena arena;
   arena.push_uninit(1, 1);
   const std::size_t before = arena.position();
@@ -280,6 +285,7 @@ TEST(Make, DestructorsRunNewestFirstOnRestore) {
 }
 
 TEST(Make, DestructorsRunOnPopScopeAndDestruction) {
+  SKIP_IF_FENCED();
   std::vector<int> log;
   {
     Arena arena;
@@ -345,6 +351,7 @@ TEST(PushString, CopiesWithTerminator) {
 }
 
 TEST(Extend, GrowsTheLastBlockInPlaceWithZeroedBytes) {
+  SKIP_IF_FENCED();
   Options o;
   o.retain = std::size_t{1} << 30;
   Arena arena(o);
@@ -361,6 +368,7 @@ TEST(Extend, GrowsTheLastBlockInPlaceWithZeroedBytes) {
 }
 
 TEST(Extend, ShrinksTheLastBlock) {
+  SKIP_IF_FENCED();
   Arena arena;
   void* block = arena.push(4096, 1);
   ASSERT_TRUE(arena.extend(block, 4096, 10));
@@ -385,6 +393,7 @@ TEST(Extend, RefusesAnythingButTheLastBlockAndChangesNothing) {
 }
 
 TEST(Extend, PastTheReservationFailsAndChangesNothing) {
+  SKIP_IF_FENCED();
   Arena arena(sized(std::size_t{1} << 20));
   void* block = arena.push(1000);
   const std::size_t pos = arena.position(), committed = arena.committed();
@@ -396,6 +405,7 @@ TEST(Extend, PastTheReservationFailsAndChangesNothing) {
 }
 
 TEST(Owns, OnlyMemoryHandedOutAndNotTakenBack) {
+  SKIP_IF_FENCED();
   Arena arena;
   char* a = static_cast<char*>(arena.push(100, 1));
   char* b = static_cast<char*>(arena.push(100, 1));
@@ -451,6 +461,7 @@ TEST(Move, AssignmentReleasesTheTargetAndRunsItsDestructors) {
 }
 
 TEST(ManyArenas, TwoHundredAliveAtOnceWithDistinctMemory) {
+  SKIP_IF_FENCED();
   std::vector<Arena> arenas;
   arenas.reserve(200);
   for (int i = 0; i < 200; ++i) arenas.emplace_back(sized(std::size_t{k64 ? 16 : 4} << 20));

@@ -26,6 +26,7 @@ Options retaining(std::size_t retain, bool keep_recent = false) {
 }  // namespace
 
 TEST(Position, RestorePopResetAreExact) {
+  SKIP_IF_FENCED();
   Arena arena;
   EXPECT_EQ(arena.position(), 0u);
   arena.push(10, 1);
@@ -170,6 +171,7 @@ TEST(Committed, KeepRecentOffMakesRetainAnUpperBound) {
 }
 
 TEST(Committed, DefaultFrameLoopMakesNoSyscallsAfterTheFirstFrames) {
+  SKIP_IF_FENCED();
   Arena arena;
   for (std::size_t working_set : {std::size_t{1} * kMiB, 16 * kMiB, 64 * kMiB}) {
     for (int i = 0; i < 3; ++i) {
@@ -220,6 +222,7 @@ TEST(Stats, CountOnlyRealOsCalls) {
 }
 
 TEST(Peak, HighestPositionSurvivesRestoreResetAndTrim) {
+  SKIP_IF_FENCED();
   Arena arena(retaining(0));
   EXPECT_EQ(arena.peak(), 0u);
   arena.push(1000, 1);
@@ -264,6 +267,7 @@ TEST(Resident, RetainedMemoryStaysResident) {
 }
 
 TEST(ScopeTest, RestoresOnExitAndNests) {
+  SKIP_IF_FENCED();
   Arena arena;
   auto* kept = static_cast<unsigned char*>(arena.push(64));
   std::memset(kept, 0x42, 64);

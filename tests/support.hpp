@@ -1,6 +1,7 @@
 // Helpers shared by the tests: memory readings from the OS and byte checks.
 #pragma once
 
+#include <varena/arena.hpp>
 #include <varena/vm.hpp>
 
 #include <cstddef>
@@ -19,6 +20,11 @@
 #include <windows.h>
 #include <psapi.h>
 #endif
+
+// Tests that assert exact positions and sizes skip themselves when every
+// block is followed by a debug fence (the test-fences preset).
+#define SKIP_IF_FENCED() \
+  if (VARENA_FENCES) GTEST_SKIP() << "asserts exact positions; with VARENA_FENCES a fence follows every block"
 
 namespace test {
 

@@ -103,7 +103,16 @@ class Arena {
   struct Stats {
     std::size_t commits;    // commit calls made to the OS
     std::size_t decommits;  // decommit calls made to the OS
+    // Counted only with VARENA_FENCES (zero otherwise):
+    std::size_t pushes;             // blocks pushed
+    std::size_t bytes_requested;    // bytes those pushes asked for
+    std::size_t alignment_padding;  // bytes skipped to align them
   };
+
+  // With VARENA_FENCES, each block is followed by fence_bytes of fence,
+  // placed at the block's end rounded up to fence_align. Both 0 otherwise.
+  static constexpr std::size_t fence_bytes = VARENA_FENCES ? 16 + 3 * sizeof(std::size_t) : 0;
+  static constexpr std::size_t fence_align = VARENA_FENCES ? alignof(std::size_t) : 1;
 
   // Reserves address space (commits nothing). Throws OutOfMemory on failure.
   VARENA_FAILS Arena() : Arena(Options{}) {}
@@ -130,8 +139,12 @@ class Arena {
 
   // As try_push, contents unspecified.
   void* try_push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
+#if VARENA_FENCES
+    void* p = push_fenced(bytes, align);
+#else
     char* start;
     void* p = fits(bytes, align, start) ? bump(start, bytes) : grow(bytes, align);
+#endif
     if (p == nullptr) check_push_contract(bytes, align);
     return p;
   }
@@ -146,20 +159,20 @@ class Arena {
 
   // As push, contents unspecified. Inline pointer bump; commits out of line.
   VARENA_FAILS void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
+#if VARENA_FENCES
+    if (void* p = push_fenced(bytes, align)) return p;
+    fail_push(bytes, align);
+#else
     char* start;
     if (VARENA_LIKELY(fits(bytes, align, start))) return bump(start, bytes);
     return push_slow(bytes, align);
+#endif
   }
 
   // As push, but nullptr instead of throwing, in every build.
   void* try_push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
-    char* start;
-    void* p = fits(bytes, align, start) ? bump(start, bytes) : grow(bytes, align);
-    if (p == nullptr) {
-      check_push_contract(bytes, align);
-      return nullptr;
-    }
-    zero_dirty(p, bytes);
+    void* p = try_push_uninit(bytes, align);
+    if (p != nullptr) zero_dirty(p, bytes);
     return p;
   }
 
@@ -195,6 +208,9 @@ class Arena {
   // shrinking gives the tail back. False, changing nothing, if `block` of
   // `old_bytes` is not the last block or the memory cannot be committed.
   bool extend(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept {
+#if VARENA_FENCES
+    return extend_fenced(block, old_bytes, new_bytes);
+#endif
     const std::uintptr_t b = detail::address(block);
     const std::uintptr_t cur = detail::address(cur_);
     if (block == nullptr || b < detail::address(base_) || b > cur || cur - b != old_bytes) return false;
@@ -227,6 +243,9 @@ class Arena {
       return;
 #endif
     }
+#if VARENA_FENCES
+    check_fences(position);
+#endif
     char* target = base_ + position;
     if (VARENA_UNLIKELY(detail::address(destructors_) + sizeof(detail::DestructorRecord) > detail::address(target) &&
                         destructors_ != nullptr))
@@ -384,6 +403,9 @@ class Arena {
   void decommit_from(std::size_t position) noexcept;
   void release_excess() noexcept;
   void run_destructors(char* target) noexcept;
+  void* push_fenced(std::size_t bytes, std::size_t align) noexcept;
+  bool extend_fenced(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept;
+  void check_fences(std::size_t position) noexcept;
   void describe_push_failure(detail::Message& m, std::size_t bytes, std::size_t align) const noexcept;
   void describe_reservation_failure(detail::Message& m, const Options& options) const noexcept;
 
@@ -407,6 +429,7 @@ class Arena {
   bool large_pages_ = false;
   bool pinned_ = false;  // committed up front and never decommitted (Windows large pages)
   std::size_t scope_depth_ = 0;  // open Scopes, counted when VARENA_CHECKS is on
+  std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
 };
 
 // Remembers the arena's position; restores it when the scope ends.

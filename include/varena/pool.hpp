@@ -98,7 +98,7 @@ class Pool {
 
   VARENA_FAILS void carve() {
     const std::size_t slots = chunk_slots_;
-    const std::size_t before = arena_->position();
+    [[maybe_unused]] const std::size_t before = arena_->position();  // restored if the watch fails
     char* chunk = static_cast<char*>(arena_->push_uninit(slots * kSlotBytes, kSlotAlign));
 #if VARENA_EXCEPTIONS
     try {

@@ -53,12 +53,12 @@ class Vector {
   // nothing changes.
   template <class... Args>
   VARENA_FAILS T& emplace_back(Args&&... args) {
-    void* slot = arena_.push_uninit(sizeof(T), alignof(T));
+    void* slot = next_slot();
 #if VARENA_EXCEPTIONS
     try {
       ::new (slot) T(std::forward<Args>(args)...);
     } catch (...) {
-      arena_.pop(sizeof(T));
+      drop_slot(size_);
       throw;
     }
 #else
@@ -73,7 +73,7 @@ class Vector {
   // Removes the last element (the vector must not be empty).
   void pop_back() noexcept {
     data_[--size_].~T();
-    arena_.pop(sizeof(T));
+    drop_slot(size_);
   }
 
   // Grows with value-initialised elements or shrinks from the back.
@@ -91,6 +91,9 @@ class Vector {
       for (std::size_t i = size_; i > 0; --i) data_[i - 1].~T();
     size_ = 0;
     arena_.reset();
+#if VARENA_FENCES
+    if (data_ != nullptr) data_ = static_cast<T*>(arena_.push_uninit(0, alignof(T)));
+#endif
   }
 
   // Gives memory past the last element back to the OS.
@@ -98,7 +101,12 @@ class Vector {
 
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  std::size_t capacity() const noexcept { return arena_.reserved() / sizeof(T); }
+  std::size_t capacity() const noexcept {
+    // The elements' block and, with VARENA_FENCES, its fence must fit.
+    const std::size_t room = arena_.reserved();
+    if (room < Arena::fence_bytes) return 0;
+    return (room - Arena::fence_bytes) / Arena::fence_align * Arena::fence_align / sizeof(T);
+  }
   std::size_t max_size() const noexcept { return capacity(); }
   // Bytes committed for the elements: what the vector costs in memory.
   std::size_t committed() const noexcept { return arena_.committed(); }
@@ -120,6 +128,27 @@ class Vector {
   const_iterator cend() const noexcept { return data_ + size_; }
 
  private:
+  // One more element's room right after the last. With VARENA_FENCES every
+  // push is followed by a fence, so the elements are one block that extends.
+  VARENA_FAILS void* next_slot() {
+#if VARENA_FENCES
+    if (!arena_.extend(data_, size_ * sizeof(T), (size_ + 1) * sizeof(T)))
+      detail::raise_out_of_memory("varena: Vector cannot grow: its reservation is full or the OS refused");
+    return data_ + size_;
+#else
+    return arena_.push_uninit(sizeof(T), alignof(T));
+#endif
+  }
+  // Gives back the room of element `index`, the last one.
+  void drop_slot(std::size_t index) noexcept {
+#if VARENA_FENCES
+    arena_.extend(data_, (index + 1) * sizeof(T), index * sizeof(T));
+#else
+    (void)index;
+    arena_.pop(sizeof(T));
+#endif
+  }
+
   Arena arena_;  // holds exactly the elements: position() == size() * sizeof(T)
   T* data_;
   std::size_t size_ = 0;

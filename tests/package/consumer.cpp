@@ -48,8 +48,9 @@ int main() {
   }
   expect(destroyed == 1 && arena.position() == 0, "Scope restores and runs destructors");
   arena.push(100);
+  const std::size_t pushed = arena.position();
   arena.pop(50);
-  expect(arena.position() == 50, "pop");
+  expect(arena.position() == pushed - 50, "pop");
   arena.restore(10);
   arena.reset();
   arena.trim();
