@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "adapters.hpp"
+#include "churn.hpp"
 #include "json.hpp"
 #include "workloads.hpp"
 
@@ -26,7 +27,19 @@ namespace {
 
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 
+struct PoolChurn {
+  varena::Arena arena;
+  varena::Pool<Object64> pool{arena};
+  void* alloc() { return pool.allocate(); }
+  void free(void* p) { pool.deallocate(p); }
+};
+
 #if VARENA_BENCH_MIMALLOC
+struct MiMallocChurn {
+  void* alloc() { return mi_malloc(sizeof(Object64)); }
+  void free(void* p) { mi_free(p); }
+};
+
 struct MiMallocAdapter : NoCounters {
   explicit MiMallocAdapter(std::size_t) {}
   void* alloc(std::size_t bytes) { return mi_malloc(bytes); }
@@ -232,6 +245,11 @@ void register_all() {
 #if VARENA_BENCH_MIMALLOC
   register_allocator<MiMallocAdapter>("mimalloc");
   register_allocator<MiHeapAdapter>("mi_heap");
+#endif
+
+  benchmark::RegisterBenchmark("Pool churn 64 B/varena", churn<PoolChurn>);
+#if VARENA_BENCH_MIMALLOC
+  benchmark::RegisterBenchmark("Pool churn 64 B/mimalloc", churn<MiMallocChurn>);
 #endif
 
   benchmark::RegisterBenchmark("zeroed 64 B fresh/varena", zeroed_fresh, true);

@@ -129,6 +129,16 @@ def targets(results, counters):
         r = ratio("RapidJSON parse 10 MB", other, "varena")
         if r is not None:
             checks.append(("RapidJSON parse: %s >= %.1fx varena" % (other, limit), "%.2fx" % r, r >= limit))
+    for row in ("Pool churn 64 B",):
+        for other in ("mimalloc", "malloc"):
+            r = ratio(row, other, "varena")
+            if r is not None:
+                checks.append(("%s: %s / varena Pool (informational, > 1 = Pool faster)" % (row, other),
+                               "%.2fx" % r, True))
+    for row in ("Vector 10^8 ints", "Vector 10^7 records"):
+        r = ratio(row, "std::vector", "varena")
+        if r is not None:
+            checks.append(("%s: std::vector / varena::Vector (informational)" % row, "%.2fx" % r, True))
     one = results.get("scratch loop 1 thread", {}).get("varena")
     two = results.get("scratch loop 2 threads", {}).get("varena")
     if one and two:
@@ -188,7 +198,8 @@ def main():
         "push 16 B", "push 32 B", "push 64 B", "push 8-1024 B", "zeroed 64 B fresh", "zeroed 64 B reused",
         "scope begin+end", "scope + push 64 B", "scratch acquire+release", "cold fill 256 MiB",
         "cold fill 1024 MiB", "frame 1 MiB", "frame 16 MiB", "frame 64 MiB", "grow array 1M ints",
-        "scratch loop 1 thread", "scratch loop 2 threads", "RapidJSON parse 10 MB"])}
+        "scratch loop 1 thread", "scratch loop 2 threads", "RapidJSON parse 10 MB", "Pool churn 64 B",
+        "Vector 10^8 ints", "Vector 10^7 records"])}
     results = dict(sorted(results.items(), key=lambda kv: order.get(kv[0], len(order))))
 
     context = raw["main"].get("context", {})
