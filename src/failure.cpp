@@ -44,29 +44,29 @@ void contract_violation(const char* message) noexcept {
   std::abort();
 }
 
-void restore_past_position(std::size_t position, std::size_t current) noexcept {
+namespace {
+// A contract violation whose message takes two sizes.
+[[noreturn]] void violation(const char* format, std::size_t a, std::size_t b) noexcept {
   Message m;
-  std::snprintf(m.text, sizeof m.text, "varena: restore to position %zu, past the current position %zu", position,
-                current);
+  std::snprintf(m.text, sizeof m.text, format, a, b);
   contract_violation(m.text);
+}
+}  // namespace
+
+void restore_past_position(std::size_t position, std::size_t current) noexcept {
+  violation("varena: restore to position %zu, past the current position %zu", position, current);
 }
 
 void scope_out_of_order(std::size_t depth, std::size_t innermost) noexcept {
-  Message m;
-  std::snprintf(m.text, sizeof m.text,
-                "varena: scopes ended out of order: the scope opened as number %zu on this arena ends while "
-                "number %zu, opened after it, is still open",
-                depth, innermost);
-  contract_violation(m.text);
+  violation("varena: scopes ended out of order: the scope opened as number %zu on this arena ends while number %zu, "
+            "opened after it, is still open",
+            depth, innermost);
 }
 
 void stale_scope(std::size_t start, std::size_t position) noexcept {
-  Message m;
-  std::snprintf(m.text, sizeof m.text,
-                "varena: stale scope: a Scope or Scratch that began at position %zu is used after its arena was "
-                "restored below that, to %zu (by a newer scope or a restore)",
-                start, position);
-  contract_violation(m.text);
+  violation("varena: stale scope: a Scope or Scratch that began at position %zu is used after its arena was "
+            "restored below that, to %zu (by a newer scope or a restore)",
+            start, position);
 }
 
 }  // namespace detail

@@ -19,16 +19,6 @@ namespace {
 
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 
-#if defined(__linux__)
-int mapping_count() {
-  int lines = 0;
-  if (FILE* f = std::fopen("/proc/self/maps", "r")) {
-    for (int c; (c = std::fgetc(f)) != EOF;) lines += c == '\n';
-    std::fclose(f);
-  }
-  return lines;
-}
-#endif
 
 }  // namespace
 
@@ -120,7 +110,7 @@ TEST(Stress, AddressSpaceExhaustionFailsCleanlyAndRecovers) {
 TEST(Stress, AnArenaCostsFewMappingsWhateverItCommits) {
 #if defined(__linux__)
   if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind splits mappings its own way";
-  const int before = mapping_count();
+  const int before = test::mapping_count();
   {
     Options o;
     o.retain = 2 * kMiB;
@@ -143,11 +133,11 @@ TEST(Stress, AnArenaCostsFewMappingsWhateverItCommits) {
         default:
           arena.reset();
       }
-      if (step % 100 == 0) most = std::max(most, mapping_count() - before);
+      if (step % 100 == 0) most = std::max(most, test::mapping_count() - before);
     }
     EXPECT_LE(most, 3) << "an arena is a committed prefix and a reserved rest";
   }
-  EXPECT_LE(mapping_count(), before);
+  EXPECT_LE(test::mapping_count(), before);
 #else
   GTEST_SKIP() << "reads /proc/self/maps";
 #endif

@@ -89,6 +89,18 @@ inline std::size_t more_than_address_space() {
   return sizeof(void*) == 8 ? static_cast<std::size_t>(std::uint64_t{1} << 62) : std::size_t{0xF0000000u};
 }
 
+// Lines of /proc/self/maps: the process's memory mappings (Linux; else 0).
+inline int mapping_count() {
+  int lines = 0;
+#if defined(__linux__)
+  if (FILE* f = std::fopen("/proc/self/maps", "r")) {
+    for (int c; (c = std::fgetc(f)) != EOF;) lines += c == '\n';
+    std::fclose(f);
+  }
+#endif
+  return lines;
+}
+
 inline bool memory_readings_available() { return resident_bytes() != 0; }
 
 #if __has_include(<valgrind/valgrind.h>)

@@ -18,16 +18,6 @@ constexpr std::size_t kMiB = std::size_t{1} << 20;
 
 bool power_of_two(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
-#if defined(__linux__)
-int mapping_count() {
-  int lines = 0;
-  if (FILE* f = std::fopen("/proc/self/maps", "r")) {
-    for (int c; (c = std::fgetc(f)) != EOF;) lines += c == '\n';
-    std::fclose(f);
-  }
-  return lines;
-}
-#endif
 
 }  // namespace
 
@@ -120,7 +110,7 @@ TEST(Vm, AdjacentCommitsAndDecommitsKeepFewMappings) {
   const std::size_t size = 256 * kMiB;
   char* p = static_cast<char*>(vm::reserve(size));
   ASSERT_NE(p, nullptr);
-  const int before = mapping_count();
+  const int before = test::mapping_count();
   const std::size_t step = 16 * vm::info().page_size;
   std::size_t committed = 0;
   for (int cycle = 0; cycle < 1000; ++cycle) {
@@ -133,7 +123,7 @@ TEST(Vm, AdjacentCommitsAndDecommitsKeepFewMappings) {
     }
     committed = target;
   }
-  EXPECT_LE(mapping_count(), before + 2);
+  EXPECT_LE(test::mapping_count(), before + 2);
   vm::release(p, size);
 #else
   GTEST_SKIP() << "reads /proc/self/maps";
