@@ -210,7 +210,7 @@ class Arena {
   bool extend(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept {
 #if VARENA_FENCES
     return extend_fenced(block, old_bytes, new_bytes);
-#endif
+#else
     const std::uintptr_t b = detail::address(block);
     const std::uintptr_t cur = detail::address(cur_);
     if (block == nullptr || b < detail::address(base_) || b > cur || cur - b != old_bytes) return false;
@@ -225,6 +225,7 @@ class Arena {
     detail::unpoison(tail, more);
     zero_dirty(tail, more);
     return true;
+#endif
   }
 
   // Bytes in use from the arena's base.
@@ -232,8 +233,8 @@ class Arena {
 
   // Back to an earlier position(): runs destructors registered above it and
   // keeps Options::retain (and, with keep_recent, what recent cycles used)
-  // committed past it. Restoring past the
-  // current position is a contract violation (abort in debug, no-op in release).
+  // committed past it. Restoring past the current position is a contract
+  // violation (abort in debug builds, ignored in release builds).
   void restore(std::size_t position) noexcept {
     const std::size_t current = this->position();
     if (VARENA_UNLIKELY(position > current)) {
