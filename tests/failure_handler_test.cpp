@@ -52,7 +52,9 @@ TEST_F(FailureHandler, CustomHandlerGetsTheMessage) {
   varena::set_failure_handler(&exit_42);
   EXPECT_EXIT(noexc::push(arena, std::size_t{2} << 20), ::testing::ExitedWithCode(42),
               "handler got: varena: cannot push 2097152 bytes");
-  arena.push(arena.reserved() - arena.position() - 8, 1);  // too little room for a vector and its record
+  // Leave 16 bytes (and a fence's worth with VARENA_FENCES): too little for a
+  // vector and its destructor record.
+  arena.push(arena.reserved() - arena.position() - 16 - 2 * varena::Arena::fence_bytes, 1);
   EXPECT_EXIT(noexc::make(arena), ::testing::ExitedWithCode(42), "handler got: varena: cannot push");
 }
 
