@@ -32,7 +32,6 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   commit_step_ = round_up(std::max(options.commit_step, os.page_size), os.page_size);
   retain_ = options.retain;
   keep_recent_ = options.keep_recent;
-  large_pages_ = options.large_pages;
 
   // The reservation ends in a guard region that is never committed, so
   // running off the end faults instead of touching a neighbour.
@@ -42,11 +41,12 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   if (options.reserve == 0) {
     const std::size_t floor = std::min(defaults::min_reserve, default_reserve);
     for (size = default_reserve; region.base == nullptr && size >= floor; size /= 2)
-      region = vm::reserve_region(size + guard, large_pages_);
+      region = vm::reserve_region(size + guard, options.large_pages);
     size *= 2;  // undo the loop's last halving
   } else {
     size = round_up(options.reserve, os.granularity);
-    if (size >= options.reserve && size + guard > size) region = vm::reserve_region(size + guard, large_pages_);
+    if (size >= options.reserve && size + guard > size)
+      region = vm::reserve_region(size + guard, options.large_pages);
   }
   if (region.base == nullptr) return false;
 
@@ -89,7 +89,6 @@ void Arena::take(Arena& other) noexcept {
   touched_ = std::exchange(other.touched_, 0);
   stats_ = std::exchange(other.stats_, Stats{});
   keep_recent_ = std::exchange(other.keep_recent_, true);
-  large_pages_ = std::exchange(other.large_pages_, false);
   pinned_ = std::exchange(other.pinned_, false);
   scope_depth_ = std::exchange(other.scope_depth_, 0);
   last_fence_ = std::exchange(other.last_fence_, 0);

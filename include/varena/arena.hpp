@@ -427,7 +427,6 @@ class Arena {
   std::size_t touched_ = 0;      // highest committed() ever: the extent of sanitizer shadow written
   Stats stats_{};
   bool keep_recent_ = true;
-  bool large_pages_ = false;
   bool pinned_ = false;  // committed up front and never decommitted (Windows large pages)
   std::size_t scope_depth_ = 0;  // open Scopes, counted when VARENA_CHECKS is on
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
