@@ -6,6 +6,8 @@
 #include <varena/vm.hpp>
 #include <varena/detail/thread_exit.hpp>
 
+#include "os_faults.hpp"
+
 #include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -83,19 +85,37 @@ void* map_none(std::size_t bytes) noexcept {
   return p == MAP_FAILED ? nullptr : p;
 }
 
+// madvise retried while the kernel answers EAGAIN (transient on macOS).
+int advise(void* addr, std::size_t bytes, int advice) noexcept {
+  int rc;
+  while ((rc = madvise(addr, bytes, advice)) != 0 && errno == EAGAIN) {
+  }
+  return rc;
+}
+
 #if VARENA_LINUX_EXTRAS
 // A reservation aligned to the huge-page size and advised for huge pages, so
-// commits that cover whole 2 MiB blocks fault in huge pages.
+// commits that cover whole 2 MiB blocks fault in huge pages. nullptr if the
+// OS refuses any step (the caller then reserves without alignment).
 void* reserve_huge_aligned(std::size_t bytes, std::size_t huge) noexcept {
   if (bytes + huge < bytes) return nullptr;
   char* raw = static_cast<char*>(map_none(bytes + huge));
   if (raw == nullptr) return nullptr;
   const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(raw);
   char* aligned = raw + ((huge - a % huge) % huge);
-  if (aligned != raw) munmap(raw, static_cast<std::size_t>(aligned - raw));
-  const std::size_t tail = static_cast<std::size_t>(raw + bytes + huge - (aligned + bytes));
-  if (tail != 0) munmap(aligned + bytes, tail);
-  madvise(aligned, bytes, MADV_HUGEPAGE);  // advice only: ignore failure
+  char* end = raw + bytes + huge;
+  // Trim the head, then the tail. If the OS refuses to trim, give back what
+  // is still mapped so nothing leaks, and let the caller fall back.
+  if (aligned != raw && munmap(raw, static_cast<std::size_t>(aligned - raw)) != 0) {
+    (void)munmap(raw, bytes + huge);  // nothing more to do if this is refused too
+    return nullptr;
+  }
+  if (end != aligned + bytes && munmap(aligned + bytes, static_cast<std::size_t>(end - (aligned + bytes))) != 0) {
+    (void)munmap(aligned, static_cast<std::size_t>(end - aligned));
+    return nullptr;
+  }
+  // Advice only: without it commits still work, with 4 KiB pages.
+  (void)madvise(aligned, bytes, MADV_HUGEPAGE);
   return aligned;
 }
 #endif
@@ -114,35 +134,44 @@ void* reserve(std::size_t bytes, bool large_pages) noexcept {
   // pages (faults cost ~4x less per byte); explicit hugetlbfs pages would need
   // an administrator's pool, so large_pages asks for nothing more here.
   (void)large_pages;
-  if (bytes == 0) return nullptr;
+  if (bytes == 0 || detail::os_call_fails(detail::OsCall::reserve)) return nullptr;
 #if VARENA_LINUX_EXTRAS
   const std::size_t huge = info().large_page_size;
-  if (huge != 0 && bytes >= huge) return reserve_huge_aligned(bytes, huge);
+  if (huge != 0 && bytes >= huge) {
+    if (void* p = reserve_huge_aligned(bytes, huge)) return p;
+  }
 #endif
   return map_none(bytes);
 }
 
 bool commit(void* addr, std::size_t bytes) noexcept {
+  if (detail::os_call_fails(detail::OsCall::commit)) return false;
   if (mprotect(addr, bytes, PROT_READ | PROT_WRITE) != 0) return false;
 #if defined(MADV_FREE_REUSE)
-  while (madvise(addr, bytes, MADV_FREE_REUSE) != 0 && errno == EAGAIN) {
-  }
+  // Accounting only (the pages count against the process again); the memory
+  // is usable whatever it answers.
+  (void)advise(addr, bytes, MADV_FREE_REUSE);
 #endif
   return true;
 }
 
-void decommit(void* addr, std::size_t bytes) noexcept {
+bool decommit(void* addr, std::size_t bytes) noexcept {
+  if (detail::os_call_fails(detail::OsCall::decommit)) return false;
+  // Drop the pages first; if that is refused (locked pages: EINVAL/EAGAIN/
+  // EPERM), they keep their contents and stay accessible, and we say so.
 #if defined(MADV_FREE_REUSABLE)
-  while (madvise(addr, bytes, MADV_FREE_REUSABLE) != 0 && errno == EAGAIN) {
-  }
+  if (advise(addr, bytes, MADV_FREE_REUSABLE) != 0) return false;
 #else
-  madvise(addr, bytes, MADV_DONTNEED);
+  if (advise(addr, bytes, MADV_DONTNEED) != 0) return false;
 #endif
-  mprotect(addr, bytes, PROT_NONE);
+  // Dropped but still accessible if this fails: report it, and the caller
+  // keeps treating the range as committed (and dirty, to be safe).
+  return mprotect(addr, bytes, PROT_NONE) == 0;
 }
 
-void release(void* base, std::size_t bytes) noexcept {
-  if (base != nullptr) munmap(base, bytes);
+bool release(void* base, std::size_t bytes) noexcept {
+  if (base == nullptr || detail::os_call_fails(detail::OsCall::release)) return false;
+  return munmap(base, bytes) == 0;
 }
 
 }  // namespace varena::vm

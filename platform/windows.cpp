@@ -12,6 +12,8 @@
 #include <varena/vm.hpp>
 #include <varena/detail/thread_exit.hpp>
 
+#include "os_faults.hpp"
+
 namespace varena::vm {
 namespace {
 
@@ -56,7 +58,7 @@ const Info& info() noexcept {
 }
 
 Region reserve_region(std::size_t bytes, bool large_pages) noexcept {
-  if (bytes == 0) return {nullptr, false};
+  if (bytes == 0 || detail::os_call_fails(detail::OsCall::reserve)) return {nullptr, false};
   const std::size_t large = info().large_page_size;
   if (large_pages && large != 0 && lock_memory_privilege()) {
     // Large pages: reserved and committed at once, the size a multiple of the
@@ -74,16 +76,20 @@ Region reserve_region(std::size_t bytes, bool large_pages) noexcept {
 void* reserve(std::size_t bytes, bool large_pages) noexcept { return reserve_region(bytes, large_pages).base; }
 
 bool commit(void* addr, std::size_t bytes) noexcept {
+  if (detail::os_call_fails(detail::OsCall::commit)) return false;
   return VirtualAlloc(addr, bytes, MEM_COMMIT, PAGE_READWRITE) != nullptr;
 }
 
-void decommit(void* addr, std::size_t bytes) noexcept {
-  VirtualFree(addr, bytes, MEM_DECOMMIT);  // refused for large pages, which stay committed
+bool decommit(void* addr, std::size_t bytes) noexcept {
+  if (detail::os_call_fails(detail::OsCall::decommit)) return false;
+  // Refused for large pages, which stay committed (the arena never asks).
+  return VirtualFree(addr, bytes, MEM_DECOMMIT) != 0;
 }
 
-void release(void* base, std::size_t bytes) noexcept {
+bool release(void* base, std::size_t bytes) noexcept {
   (void)bytes;  // MEM_RELEASE frees the whole reservation and requires size 0
-  if (base != nullptr) VirtualFree(base, 0, MEM_RELEASE);
+  if (base == nullptr || detail::os_call_fails(detail::OsCall::release)) return false;
+  return VirtualFree(base, 0, MEM_RELEASE) != 0;
 }
 
 }  // namespace varena::vm

@@ -1,5 +1,12 @@
-// The platform layer: every OS call varena makes goes through these five
+// The platform layer: every OS call varena makes goes through these
 // functions, implemented once per OS family in platform/.
+//
+// Error convention, for every primitive: a failure is reported by the return
+// value (nullptr or false), never by an exception or an abort, and leaves the
+// range as it was before the call as far as the OS allows; where the OS may
+// have done part of the work (a decommit that dropped the pages but could not
+// revoke access), the function says so below and callers assume the worse
+// state. Nothing here retries except on EAGAIN.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +14,7 @@
 namespace varena::vm {
 
 struct Info {
-  std::size_t page_size;        // commit unit: 4 KiB on x86, 16 KiB on Apple silicon
+  std::size_t page_size;        // commit unit: 4 KiB on x86, 16 KiB on Apple silicon, up to 64 KiB on arm64
   std::size_t granularity;      // reservation alignment: 64 KiB on Windows, the page size elsewhere
   std::size_t large_page_size;  // 0 where the OS offers none
   bool decommit_zeroes;         // memory decommitted and committed again reads zero
@@ -40,10 +47,13 @@ Region reserve_region(std::size_t bytes, bool large_pages = false) noexcept;
 bool commit(void* addr, std::size_t bytes) noexcept;
 
 // Gives the memory of [addr, addr + bytes) back to the OS; the range stays
-// reserved and can be committed again.
-void decommit(void* addr, std::size_t bytes) noexcept;
+// reserved and can be committed again. Returns false when the OS refused
+// (pages locked by mlock/mlockall, for one): the range may then still be
+// committed, resident and hold its old contents -- treat it as such.
+bool decommit(void* addr, std::size_t bytes) noexcept;
 
 // Gives a whole reservation back: the base and size reserve() was called with.
-void release(void* base, std::size_t bytes) noexcept;
+// False if the OS refused; the range may then stay reserved.
+bool release(void* base, std::size_t bytes) noexcept;
 
 }  // namespace varena::vm
