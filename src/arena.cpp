@@ -1,35 +1,39 @@
-// The arena's out-of-line half: reserving, committing, decommitting,
+// The arena's out-of-line half: reserving, committing, the retain policy,
 // destructors, and the words of its failure messages.
 #include <varena/arena.hpp>
 #include <varena/vm.hpp>
 
 #include <algorithm>
 #include <cstdio>
-#include <utility>
 
 namespace varena {
 namespace {
-
-// x rounded up to a multiple of `unit` (a power of two), saturating at the
-// largest multiple instead of wrapping.
-std::size_t round_up(std::size_t x, std::size_t unit) noexcept {
-  std::size_t sum;
-  if (detail::add_overflows(x, unit - 1, &sum)) return SIZE_MAX & ~(unit - 1);
-  return sum & ~(unit - 1);
-}
-
-std::size_t round_down(std::size_t x, std::size_t unit) noexcept { return x & ~(unit - 1); }
 
 std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
   std::size_t sum;
   return detail::add_overflows(a, b, &sum) ? SIZE_MAX : sum;
 }
 
+// The smallest power of two >= x, clamped to [low, high] (both powers of two).
+std::size_t power_of_two_in(std::size_t x, std::size_t low, std::size_t high) noexcept {
+  std::size_t p = low;
+  while (p < x && p < high) p *= 2;
+  return p;
+}
+
+// x rounded up to `unit` (a power of two), saturating at the largest multiple.
+std::size_t round_up(std::size_t x, std::size_t unit) noexcept {
+  std::size_t r;
+  return detail::align_up(x, unit, &r) ? r : detail::align_down(SIZE_MAX, unit);
+}
+
 }  // namespace
 
 bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   const vm::Info& os = vm::info();
-  commit_step_ = round_up(std::max(options.commit_step, os.page_size), os.page_size);
+  // Clamp every option (documented on Options) so no value can break an invariant.
+  align_mask_ = power_of_two_in(options.min_align, 1, defaults::max_min_align) - 1;
+  commit_step_ = power_of_two_in(options.commit_step, os.page_size, std::max(defaults::max_commit_step, os.page_size));
   retain_ = options.retain;
   keep_recent_ = options.keep_recent;
 
@@ -43,14 +47,12 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
     for (size = default_reserve; region.base == nullptr && size >= floor; size /= 2)
       region = vm::reserve_region(size + guard, options.large_pages);
     size *= 2;  // undo the loop's last halving
-  } else {
-    size = round_up(options.reserve, os.granularity);
-    if (size >= options.reserve && size + guard > size)
-      region = vm::reserve_region(size + guard, options.large_pages);
+  } else if (detail::align_up(options.reserve, os.granularity, &size) && size + guard > size) {
+    region = vm::reserve_region(size + guard, options.large_pages);
   }
   if (region.base == nullptr) return false;
 
-  base_ = cur_ = commit_end_ = high_ = dirty_end_ = static_cast<char*>(region.base);
+  base_ = cur_ = commit_end_ = floor_ = high_ = dirty_end_ = static_cast<char*>(region.base);
   usable_ = size;
   mapped_ = size + guard;
   if (region.committed) {  // Windows large pages: committed for good, never decommitted
@@ -60,6 +62,7 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
     touched_ = usable_;
     detail::poison(base_, usable_);
   }
+  forget_history();
   return true;
 }
 
@@ -68,39 +71,21 @@ void Arena::close() noexcept {
   check_fences(0);
   run_destructors(base_);
   detail::unpoison(base_, touched_);  // the address range may be reused by anyone
-  vm::release(base_, mapped_);
-  Arena empty{Unreserved{}};
-  take(empty);
-}
-
-void Arena::take(Arena& other) noexcept {
-  cur_ = std::exchange(other.cur_, nullptr);
-  commit_end_ = std::exchange(other.commit_end_, nullptr);
-  high_ = std::exchange(other.high_, nullptr);
-  dirty_end_ = std::exchange(other.dirty_end_, nullptr);
-  previous_high_ = std::exchange(other.previous_high_, 0);
-  destructors_ = std::exchange(other.destructors_, nullptr);
-  base_ = std::exchange(other.base_, nullptr);
-  retain_ = std::exchange(other.retain_, 0);
-  usable_ = std::exchange(other.usable_, 0);
-  mapped_ = std::exchange(other.mapped_, 0);
-  commit_step_ = std::exchange(other.commit_step_, 0);
-  peak_ = std::exchange(other.peak_, 0);
-  touched_ = std::exchange(other.touched_, 0);
-  stats_ = std::exchange(other.stats_, Stats{});
-  keep_recent_ = std::exchange(other.keep_recent_, true);
-  pinned_ = std::exchange(other.pinned_, false);
-  scope_depth_ = std::exchange(other.scope_depth_, 0);
-  last_fence_ = std::exchange(other.last_fence_, 0);
+  // Nothing is left to keep true if the OS refuses: the arena is gone either way.
+  (void)vm::release(base_, mapped_);
+  fields() = ArenaFields{};
 }
 
 void* Arena::grow(std::size_t bytes, std::size_t align) noexcept {
   if (!detail::is_power_of_two(align) || base_ == nullptr) return nullptr;
-  const std::size_t pad = static_cast<std::size_t>(0 - detail::address(cur_)) & (align - 1);
-  std::size_t start;
-  if (detail::add_overflows(position(), pad, &start) || !commit_through(start, bytes)) return nullptr;
+  const std::size_t a = std::max(align, min_align());
+  const std::size_t pad = static_cast<std::size_t>(0 - detail::address(cur_)) & (a - 1);
+  std::size_t start, size;
+  if (detail::add_overflows(position(), pad, &start) || !detail::align_up(bytes, min_align(), &size) ||
+      !commit_through(start, size))
+    return nullptr;
   char* p = base_ + start;
-  cur_ = p + bytes;
+  cur_ = p + size;
   detail::unpoison(p, bytes);
   return p;
 }
@@ -130,50 +115,137 @@ bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
   detail::poison(base_ + committed, target - committed);  // past the position until pushed
   commit_end_ = base_ + target;
   touched_ = std::max(touched_, target);
+  update_floor();
   return true;
 }
 
-void Arena::decommit_from(std::size_t position) noexcept {
+bool Arena::decommit_from(std::size_t position) noexcept {
   const std::size_t committed = this->committed();
-  if (position >= committed || pinned_) return;
-  vm::decommit(base_ + position, committed - position);
+  if (position >= committed || pinned_) return true;
+  // Refused (locked pages, for one): the memory is still committed and holds
+  // what it held, which is exactly what the bookkeeping already says.
+  if (!vm::decommit(base_ + position, committed - position)) return false;
   ++stats_.decommits;
-  commit_end_ = base_ + position;
+  peak_ = std::max(peak_, static_cast<std::size_t>(high_ - base_));
   dirty_end_ = std::max(dirty_end_, high_);
-  peak_ = std::max(peak_, static_cast<std::size_t>(dirty_end_ - base_));
+  commit_end_ = base_ + position;
   if (vm::info().decommit_zeroes) dirty_end_ = std::min(dirty_end_, commit_end_);
   high_ = std::min(high_, commit_end_);
+  update_floor();
+  return true;
 }
 
-// Restore found more than retain_ committed past the position: a review of
-// what to keep. One cycle runs from a review to the next; memory both of the
-// last two cycles reached stays committed, so a steady working set costs no
-// syscalls while a one-off spike is given back at the end of its cycle.
-void Arena::release_excess() noexcept {
+// Restores the fast path cannot take: past the position, destructors to run,
+// fences to check, or more than retain committed past the target.
+void Arena::restore_slow(char* target, bool checks) noexcept {
+  if (target > cur_) {  // a stale Scope or Scratch ending after a deeper restore
+    if (checks) detail::restore_past_position(static_cast<std::size_t>(target - base_), position());
+    return;
+  }
+  check_fences(static_cast<std::size_t>(target - base_));
+  run_destructors(target);
+  if (cur_ > high_) high_ = cur_;
+  detail::poison(target, static_cast<std::size_t>(cur_ - target));
+  cur_ = target;
+  if (static_cast<std::size_t>(commit_end_ - target) > retain_) {
+    review(position());
+  } else {
+    if (target < low_) low_ = target;
+    update_floor();
+  }
+}
+
+// The retain policy (README, "Retain"). An excursion above position p runs
+// from one restore to p or below to the next. After restore(p), memory past
+// p + retain stays committed only up to the lower of the highest positions of
+// this excursion and of the one before it: a loop that keeps returning to p
+// with the same working set keeps it, a spike goes at the end of its
+// excursion. The marks are a stack of recent restore levels (rising from the
+// bottom, newest on top); restores the fast path took are not on it, and the
+// lowest of them (low_) tells when the history above p is unknown -- then the
+// excursion before this one stayed within retain of a lower level, so
+// keeping p + retain is exactly what the rule asks.
+void Arena::review(std::size_t p) noexcept {
+  detail::Mark* m = marks_;
+  std::size_t n = mark_count_;
+  const std::size_t end = usable_;  // low_ == base_ + usable_: no unrecorded restore
+  m[n - 1].peak = std::max(m[n - 1].peak, static_cast<std::size_t>(high_ - base_));
+  m[n - 1].low = std::min(m[n - 1].low, static_cast<std::size_t>(low_ - base_));
+  peak_ = std::max(peak_, m[n - 1].peak);
+
+  // Close the excursions above p: pop every mark at or above it.
+  std::size_t peak = 0, low = end, prev = 0;
+  bool exact = false;  // a mark at p itself began this excursion
+  while (n > 0 && m[n - 1].level >= p) {
+    peak = std::max(peak, m[n - 1].peak);
+    low = std::min(low, m[n - 1].low);
+    exact = m[n - 1].level == p;
+    prev = m[n - 1].closed;
+    --n;
+  }
+  if (!exact && n > 0) {  // the excursion began at the newest mark below p
+    peak = std::max(peak, m[n - 1].peak);
+    low = std::min(low, m[n - 1].low);
+    prev = m[n - 1].closed;
+  }
+  const bool known = low > p;
+
   const std::size_t page = vm::info().page_size;
-  const std::size_t position = this->position();
-  const std::size_t cycle_high = static_cast<std::size_t>(high_ - base_);
-  const std::size_t recent = keep_recent_ ? std::min(cycle_high, previous_high_) : 0;
-  previous_high_ = cycle_high;
-  std::size_t keep = std::max(round_down(saturating_add(position, retain_), page), round_up(position, page));
-  keep = std::max(keep, std::min(round_up(recent, page), committed()));
-  decommit_from(keep);
+  std::size_t keep = std::max(detail::align_down(saturating_add(p, retain_), page), round_up(p, page));
+  if (keep_recent_ && known) keep = std::max(keep, std::min(round_up(std::min(peak, prev), page), committed()));
+  decommit_from(keep);  // refused: everything stays committed, and says so
+
+  // Record this restore: a new mark at p; the mark below it now spans the
+  // excursion just closed.
+  if (n > 0) {
+    m[n - 1].peak = std::max(m[n - 1].peak, peak);
+    m[n - 1].low = std::min(m[n - 1].low, low);
+  }
+  if (n < kMarks) {
+    m[n++] = detail::Mark{p, peak, p, end};
+  } else {
+    m[n - 1].low = std::min(m[n - 1].low, p);  // too deep to remember: above p the history is unknown
+  }
+  mark_count_ = n;
   dirty_end_ = std::max(dirty_end_, high_);
   high_ = cur_;
+  low_ = base_ + end;
+  update_floor();
 }
 
-void Arena::trim() noexcept { decommit_from(round_up(position(), vm::info().page_size)); }
+void Arena::forget_history() noexcept {
+  marks_[0] = detail::Mark{0, 0, position(), usable_};
+  mark_count_ = 1;
+  peak_ = std::max(peak_, static_cast<std::size_t>(high_ - base_));
+  dirty_end_ = std::max(dirty_end_, high_);
+  high_ = cur_;
+  low_ = base_ + usable_;
+}
+
+void Arena::update_floor() noexcept {
+  char* floor = committed() > retain_ ? commit_end_ - retain_ : base_;
+  if (destructors_ != nullptr) {
+    char* record_end = reinterpret_cast<char*>(destructors_ + 1);
+    if (record_end > floor) floor = record_end;
+  }
+  floor_ = floor;
+}
+
+void Arena::trim() noexcept {
+  if (base_ == nullptr) return;
+  decommit_from(round_up(position(), vm::info().page_size));
+  forget_history();
+}
 
 std::size_t Arena::peak() const noexcept {
   return std::max({peak_, static_cast<std::size_t>(std::max(dirty_end_, high_) - base_), position()});
 }
 
 void Arena::run_destructors(char* target) noexcept {
-  // A record lies right after its objects: a record that ends past the target
-  // belongs to objects being taken back (or is itself being cut, which must
-  // not leave it to be overwritten by the next push).
-  while (destructors_ != nullptr &&
-         detail::address(destructors_) + sizeof(detail::DestructorRecord) > detail::address(target)) {
+  // Records lie right after their objects, newest highest: a record that ends
+  // past the target belongs to objects being taken back (or is itself being
+  // cut, which must not leave it to be overwritten by the next push).
+  while (destructors_ != nullptr && reinterpret_cast<char*>(destructors_ + 1) > target) {
     detail::DestructorRecord* record = destructors_;
     destructors_ = record->previous;
     record->destroy(record->objects, record->count);
@@ -191,7 +263,8 @@ void Arena::describe_push_failure(detail::Message& m, std::size_t bytes, std::si
                   bytes);
     return;
   }
-  const std::size_t pad = static_cast<std::size_t>(0 - detail::address(cur_)) & (align - 1);
+  const std::size_t a = std::max(align, min_align());
+  const std::size_t pad = static_cast<std::size_t>(0 - detail::address(cur_)) & (a - 1);
   std::size_t start, end;
   const bool fits =
       !detail::add_overflows(position(), pad, &start) && !detail::add_overflows(start, bytes, &end) && end <= usable_;

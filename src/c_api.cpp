@@ -41,6 +41,7 @@ void varena_options_default(varena_options* options) {
   options->retain = d.retain;
   options->keep_recent = d.keep_recent ? 1 : 0;
   options->large_pages = d.large_pages ? 1 : 0;
+  options->min_align = d.min_align;
 }
 
 varena_status varena_create(const varena_options* options, varena_arena** out) {
@@ -53,6 +54,7 @@ varena_status varena_create(const varena_options* options, varena_arena** out) {
     o.retain = options->retain;
     o.keep_recent = options->keep_recent != 0;
     o.large_pages = options->large_pages != 0;
+    o.min_align = options->min_align;  // clamped like every option, never refused
   }
   auto* created = new (std::nothrow) varena_arena{varena::Arena(o, std::nothrow)};
   if (created == nullptr || created->arena.reserved() == 0) {

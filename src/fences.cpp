@@ -27,11 +27,13 @@ constexpr std::size_t kFenceAlign = alignof(Fence);
 static_assert(!VARENA_FENCES || (sizeof(Fence) == Arena::fence_bytes && kFenceAlign == Arena::fence_align),
               "Arena::fence_bytes and fence_align describe the fence");
 
-bool round_up_fence(std::size_t x, std::size_t* out) noexcept {
-  std::size_t sum;
-  if (detail::add_overflows(x, kFenceAlign - 1, &sum)) return false;
-  *out = sum & ~(kFenceAlign - 1);
-  return true;
+bool round_up_fence(std::size_t x, std::size_t* out) noexcept { return detail::align_up(x, kFenceAlign, out); }
+
+// Where the position goes after a fence at fence_at: past it, kept a
+// multiple of the arena's minimum alignment like every position.
+bool fence_end(std::size_t fence_at, std::size_t min_align, std::size_t* out) noexcept {
+  std::size_t end;
+  return !detail::add_overflows(fence_at, sizeof(Fence), &end) && detail::align_up(end, min_align, out);
 }
 
 bool intact(const Fence& f) noexcept {
@@ -61,7 +63,7 @@ void* Arena::push_fenced(std::size_t bytes, std::size_t align) noexcept {
   const std::size_t pad = static_cast<std::size_t>(0 - detail::address(cur_)) & (align - 1);
   std::size_t start, block_end, fence_at, end;
   if (detail::add_overflows(before, pad, &start) || detail::add_overflows(start, bytes, &block_end) ||
-      !round_up_fence(block_end, &fence_at) || detail::add_overflows(fence_at, sizeof(Fence), &end) ||
+      !round_up_fence(block_end, &fence_at) || !fence_end(fence_at, min_align(), &end) ||
       !commit_through(before, end - before))
     return nullptr;
   detail::unpoison(base_ + start, end - start);
@@ -84,12 +86,14 @@ bool Arena::extend_fenced(void* block, std::size_t old_bytes, std::size_t new_by
   const std::size_t old_fence_at = last_fence_ - 1;
   Fence* f = reinterpret_cast<Fence*>(base_ + old_fence_at);
   if (!intact(*f)) overrun(*f, old_fence_at);
-  if (base_ + f->position != block || f->size != old_bytes || old_fence_at + sizeof(Fence) != position())
+  std::size_t old_end;
+  if (base_ + f->position != block || f->size != old_bytes || !fence_end(old_fence_at, min_align(), &old_end) ||
+      old_end != position())
     return false;  // not the last block
   const std::size_t start = f->position, previous = f->previous;
   std::size_t block_end, fence_at, end;
   if (detail::add_overflows(start, new_bytes, &block_end) || !round_up_fence(block_end, &fence_at) ||
-      detail::add_overflows(fence_at, sizeof(Fence), &end))
+      !fence_end(fence_at, min_align(), &end))
     return false;
   const std::size_t current = position();
   if (end > current && !commit_through(current, end - current)) return false;
@@ -112,7 +116,12 @@ bool Arena::extend_fenced(void* block, std::size_t old_bytes, std::size_t new_by
   moved->previous = previous;
   last_fence_ = fence_at + 1;
   cur_ = base_ + end;
-  if (end < current && static_cast<std::size_t>(commit_end_ - cur_) > retain_) release_excess();
+  if (end < current) {  // a shrink is a restore: the retain policy applies
+    if (static_cast<std::size_t>(commit_end_ - cur_) > retain_)
+      review(end);
+    else if (cur_ < low_)
+      low_ = cur_;
+  }
   return true;
 }
 

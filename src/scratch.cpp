@@ -39,7 +39,14 @@ bool listed(const Arena* arena, const Arena* const* conflicts, std::size_t count
 struct ScratchSlots {
   std::optional<Arena> slots[kSlots];
 
-  static void release(void* slots) noexcept { delete static_cast<ScratchSlots*>(slots); }
+  // Runs on the exiting thread. The thread-local pointer is cleared first, so
+  // code that runs later in the thread's exit (another library's key
+  // destructor) and opens a Scratch gets fresh slots -- released again by the
+  // hook -- instead of freed ones.
+  static void release(void* slots) noexcept {
+    if (this_thread_slots == slots) this_thread_slots = nullptr;
+    delete static_cast<ScratchSlots*>(slots);
+  }
 
   static ScratchSlots* attach() noexcept {
     auto* slots = new (std::nothrow) ScratchSlots;

@@ -96,10 +96,10 @@ TEST_F(Contract, StaleScopeEndAborts) {
   EXPECT_DEATH(
       {
         varena::Scope scope(arena);
-        arena.restore(50);
+        arena.restore(48);
       },
       "stale scope: a Scope or Scratch that began at position " + std::to_string(start) +
-          " is used after its arena was restored below that, to 50");
+          " is used after its arena was restored below that, to 48");
 }
 
 TEST_F(Contract, ViolationMessagesSayItIsAViolation) {

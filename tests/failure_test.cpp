@@ -46,7 +46,7 @@ std::string failure_of(Arena& arena, std::size_t bytes, std::size_t align) {
 
 TEST(OutOfMemoryTest, IsABadAllocWithTheFigures) {
   SKIP_IF_FENCED();
-  Arena arena(sized(kMiB));
+  Arena arena(test::byte_exact(sized(kMiB)));
   arena.push(1000, 1);
   try {
     arena.push(2 * kMiB, 16);
@@ -64,7 +64,7 @@ TEST(OutOfMemoryTest, IsABadAllocWithTheFigures) {
 
 TEST(OutOfMemoryTest, EveryImpossiblePushThrowsAndChangesNothing) {
   SKIP_IF_FENCED();
-  Arena arena(sized(kMiB));
+  Arena arena(test::byte_exact(sized(kMiB)));
   auto* data = static_cast<unsigned char*>(arena.push(3000));
   std::memset(data, 0x5C, 3000);
   const Snapshot before(arena);

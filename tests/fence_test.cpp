@@ -110,7 +110,7 @@ TEST_F(Fences, CountsPushesBytesAndPadding) {
 #else
 
 TEST_F(Fences, OffMeansNoCountsAndNoRoom) {
-  Arena arena;
+  Arena arena(test::byte_exact());
   arena.push(3, 1);
   EXPECT_EQ(arena.stats().pushes, 0u);
   EXPECT_EQ(arena.stats().bytes_requested, 0u);

@@ -33,7 +33,7 @@ Options sized(std::size_t reserve) {
 
 TEST(Push, EveryAlignmentFromOneByteTo64KiB) {
   SKIP_IF_FENCED();
-  Arena arena;
+  Arena arena(test::byte_exact());
   const std::size_t sizes[] = {0, 1, 3, 17, 4097};
   for (std::size_t align = 1; align <= 65536; align *= 2) {
     for (std::size_t bytes : sizes) {
@@ -51,7 +51,7 @@ TEST(Push, EveryAlignmentFromOneByteTo64KiB) {
 
 TEST(Push, UninitAndTryPushAlignAndAdvanceExactly) {
   SKIP_IF_FENCED();
-  Arena arena;
+  Arena arena(test::byte_exact());
   for (std::size_t align = 1; align <= 65536; align *= 4) {
     char* a = static_cast<char*>(arena.push_uninit(5, align));
     EXPECT_TRUE(test::aligned(a, align));
@@ -258,7 +258,7 @@ TEST(Make, ConstructsWithArguments) {
 
 TEST(Make, TrivialTypesRegisterNothing) {
   SKIP_IF_FENCED();
-  Arena arena;
+  Arena arena(test::byte_exact());
   arena.push_uninit(1, 1);
   const std::size_t before = arena.position();
   auto* t = arena.make<Trivial>();
@@ -369,7 +369,7 @@ TEST(Extend, GrowsTheLastBlockInPlaceWithZeroedBytes) {
 
 TEST(Extend, ShrinksTheLastBlock) {
   SKIP_IF_FENCED();
-  Arena arena;
+  Arena arena(test::byte_exact());
   void* block = arena.push(4096, 1);
   ASSERT_TRUE(arena.extend(block, 4096, 10));
   EXPECT_EQ(arena.position(), 10u);
@@ -383,7 +383,8 @@ TEST(Extend, RefusesAnythingButTheLastBlockAndChangesNothing) {
   void* last = arena.push(64);
   const std::size_t pos = arena.position();
   EXPECT_FALSE(arena.extend(first, 64, 128));
-  EXPECT_FALSE(arena.extend(last, 63, 128));
+  // Sizes that round to another multiple of min_align than the block's.
+  EXPECT_FALSE(arena.extend(last, 64 - arena.min_align(), 128));
   EXPECT_FALSE(arena.extend(last, 65, 128));
   EXPECT_FALSE(arena.extend(nullptr, 0, 16));
   int outside = 0;
@@ -406,7 +407,7 @@ TEST(Extend, PastTheReservationFailsAndChangesNothing) {
 
 TEST(Owns, OnlyMemoryHandedOutAndNotTakenBack) {
   SKIP_IF_FENCED();
-  Arena arena;
+  Arena arena(test::byte_exact());
   char* a = static_cast<char*>(arena.push(100, 1));
   char* b = static_cast<char*>(arena.push(100, 1));
   EXPECT_TRUE(arena.owns(a));
@@ -508,4 +509,261 @@ TEST(LargePages, ArenaWorksWhetherOrNotTheOsGrantsThem) {
   EXPECT_TRUE(test::all_bytes(q, std::size_t{8} << 20, 0));  // zeroed whether or not it was decommitted
   arena.trim();
   EXPECT_GE(arena.committed(), arena.position());
+}
+
+// --- Nested makes: a constructor that makes objects on the same arena ----
+
+namespace {
+
+// Allocates on the heap, so a destructor run twice or on garbage shows up
+// (double free, or ASan) besides the counts.
+struct Table {
+  std::string name;
+  int* destroyed;
+  Table(const char* n, int* d) : name(n), destroyed(d) {}
+  ~Table() { ++*destroyed; }
+};
+
+// A parser node making its child in its constructor, then remaking it after
+// restoring to a mark taken inside that constructor.
+struct Parser {
+  Arena& arena;
+  std::size_t mark;
+  Table* table;
+  int* destroyed;
+  Parser(Arena& a, int* tables, int* parsers)
+      : arena(a), mark(a.position()), table(a.make<Table>("the first table, long enough to allocate", tables)),
+        destroyed(parsers) {}
+  ~Parser() { ++*destroyed; }
+  void again(int* tables) {
+    arena.restore(mark);
+    table = arena.make<Table>("the second table, long enough to allocate", tables);
+  }
+};
+
+// A tree whose nodes make their children in their constructors.
+struct TreeNode {
+  std::vector<int>* log;
+  int id;
+  TreeNode* left = nullptr;
+  TreeNode* right = nullptr;
+  TreeNode(Arena& a, std::vector<int>* l, int i, int depth) : log(l), id(i) {
+    if (depth > 0) {
+      left = a.make<TreeNode>(a, l, 2 * i, depth - 1);
+      right = a.make<TreeNode>(a, l, 2 * i + 1, depth - 1);
+    }
+  }
+  ~TreeNode() { log->push_back(id); }
+};
+
+}  // namespace
+
+TEST(Make, NestedMakesRunEachDestructorExactlyOnce) {
+  int tables = 0, parsers = 0;
+  {
+    Arena arena;
+    Parser* parser = arena.make<Parser>(arena, &tables, &parsers);
+    parser->again(&tables);
+    EXPECT_EQ(tables, 1);  // the restore to the mark destroyed the first table
+    EXPECT_EQ(parsers, 0);
+    EXPECT_EQ(parser->table->name, "the second table, long enough to allocate");
+    arena.reset();
+    EXPECT_EQ(tables, 2);
+    EXPECT_EQ(parsers, 1);
+    arena.make<Parser>(arena, &tables, &parsers)->again(&tables);
+  }  // destruction runs the rest, once
+  EXPECT_EQ(tables, 4);
+  EXPECT_EQ(parsers, 2);
+}
+
+TEST(Make, ATreeBuiltByConstructorsUnwindsNewestFirst) {
+  std::vector<int> log;
+  Arena arena;
+  arena.make<TreeNode>(arena, &log, 1, 4);  // 31 nodes
+  arena.reset();
+  ASSERT_EQ(log.size(), 31u);
+  std::set<int> ids(log.begin(), log.end());
+  EXPECT_EQ(ids.size(), 31u);  // each exactly once
+  EXPECT_EQ(log.back(), 1);    // the root was made first, so it goes last
+  // Newest first: every node is destroyed before the node that made it.
+  for (std::size_t i = 0; i < log.size(); ++i)
+    for (std::size_t j = i + 1; j < log.size(); ++j) {
+      EXPECT_NE(log[j], log[i] * 2) << "parent before child";
+      EXPECT_NE(log[j], log[i] * 2 + 1) << "parent before child";
+    }
+}
+
+TEST(Make, RestoringIntoATreeDestroysExactlyTheNodesAbove) {
+  SKIP_IF_FENCED();
+  std::vector<int> log;
+  Arena arena;
+  TreeNode* root = arena.make<TreeNode>(arena, &log, 1, 3);
+  // The right subtree of the root was made after everything in the left one.
+  const std::size_t right = static_cast<std::size_t>(reinterpret_cast<char*>(root->right) -
+                                                     static_cast<char*>(arena.push_uninit(0)) + arena.position());
+  arena.restore(right);
+  std::set<int> gone(log.begin(), log.end());
+  EXPECT_EQ(gone, (std::set<int>{3, 6, 7, 12, 13, 14, 15}));  // the right subtree, nothing else
+  log.clear();
+  arena.reset();
+  EXPECT_EQ(log.size(), 8u);  // the root and its left subtree, once each
+}
+
+TEST(Make, AThrowingConstructorAfterNestedMakesUndoesAll) {
+  struct Thrower {
+    Thrower(Arena& a, std::vector<int>* log) {
+      a.make<Logged>(log, 1);
+      a.make<Logged>(log, 2);
+      throw std::runtime_error("no");
+    }
+  };
+  std::vector<int> log;
+  Arena arena;
+  arena.push(8);
+  const std::size_t before = arena.position();
+  EXPECT_THROW(arena.make<Thrower>(arena, &log), std::runtime_error);
+  EXPECT_EQ(log, (std::vector<int>{2, 1}));
+  EXPECT_EQ(arena.position(), before);
+  arena.reset();
+  EXPECT_EQ(log.size(), 2u);
+}
+
+// --- The minimum alignment -----------------------------------------------
+
+TEST(MinAlign, PushesRoundUpSoThePositionStaysAligned) {
+  SKIP_IF_FENCED();
+  Arena arena;
+  EXPECT_EQ(arena.min_align(), varena::defaults::min_align);
+  for (std::size_t bytes : {0, 1, 7, 15, 16, 17, 33, 100}) {
+    const std::size_t before = arena.position();
+    void* p = arena.push_uninit(bytes, 1);
+    EXPECT_TRUE(test::aligned(p, 16));
+    EXPECT_EQ(arena.position(), before + test::round_up(bytes, 16)) << bytes;
+  }
+  EXPECT_EQ(arena.push_string("ab").size(), 2u);  // 3 bytes: a block of 16
+  EXPECT_EQ(arena.position() % 16, 0u);
+  // Stricter alignments still work: padding, then the rounded size.
+  const std::size_t before = arena.position();
+  void* p = arena.push_uninit(5, 64);
+  EXPECT_TRUE(test::aligned(p, 64));
+  EXPECT_EQ(arena.position(), test::round_up(before, 64) + 16);
+}
+
+TEST(MinAlign, PopUndoesThePushOfTheSameSizeAndRestoreRoundsUp) {
+  SKIP_IF_FENCED();
+  Arena arena;
+  arena.push(64);
+  arena.push(5);
+  arena.pop(5);  // takes back the 16 bytes that push(5) took
+  EXPECT_EQ(arena.position(), 64u);
+  arena.pop(SIZE_MAX);
+  EXPECT_EQ(arena.position(), 0u);
+  arena.push(100);
+  arena.restore(40);  // never below what the caller said is in use
+  EXPECT_EQ(arena.position(), 48u);
+}
+
+TEST(MinAlign, OtherMinimumsAreHonouredOutOfLine) {
+  SKIP_IF_FENCED();
+  for (std::size_t min : {1, 2, 8, 32, 256, 4096}) {
+    Options o;
+    o.min_align = min;
+    Arena arena(o);
+    EXPECT_EQ(arena.min_align(), min);
+    for (std::size_t bytes : {1, 3, 16, 100}) {
+      const std::size_t before = arena.position();
+      void* p = arena.push(bytes, 1);
+      EXPECT_TRUE(test::aligned(p, min));
+      EXPECT_TRUE(test::all_bytes(p, bytes, 0));
+      EXPECT_EQ(arena.position(), before + test::round_up(bytes, min));
+    }
+    void* block = arena.push_uninit(10, 1);
+    EXPECT_TRUE(arena.extend(block, 10, 40));
+    EXPECT_EQ(arena.position() % min, 0u);
+  }
+}
+
+TEST(MinAlign, OutOfRangeValuesAreClamped) {
+  const std::pair<std::size_t, std::size_t> cases[] = {
+      {0, 1}, {3, 4}, {17, 32}, {4096, 4096}, {8192, 4096}, {SIZE_MAX, 4096}, {SIZE_MAX / 2 + 2, 4096}};
+  for (const auto& [asked, got] : cases) {
+    Options o;
+    o.min_align = asked;
+    Arena arena(o);
+    EXPECT_EQ(arena.min_align(), got) << asked;
+    arena.push(3);
+    EXPECT_EQ(arena.position() % got, 0u);
+  }
+}
+
+// --- Options that used to break invariants ---------------------------------
+
+TEST(OptionsClamp, AHugeCommitStepStillCommitsWhatIsPushed) {
+  for (std::size_t step : {SIZE_MAX, SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 12345, std::size_t{3} << 12, std::size_t{0}}) {
+    Options o;
+    o.reserve = std::size_t{64} << 20;
+    o.commit_step = step;
+    Arena arena(o);
+    auto* p = static_cast<unsigned char*>(arena.push(100000));
+    EXPECT_GE(arena.committed(), arena.position()) << step;
+    std::memset(p, 1, 100000);  // faults if it was not committed
+    for (int i = 0; i < 10; ++i) std::memset(arena.push(1 << 20), 2, 1 << 20);
+    EXPECT_GE(arena.committed(), arena.position()) << step;
+    EXPECT_LE(arena.committed(), arena.reserved());
+  }
+}
+
+// --- Moved-from arenas -----------------------------------------------------
+
+TEST(Moved, ZeroByteRequestsFailLikeAnyOther) {
+  if (VARENA_CHECKS) GTEST_SKIP() << "a contract violation in debug builds (contract_test)";
+  Arena a;
+  Arena b(std::move(a));
+  EXPECT_THROW(a.push(0), varena::OutOfMemory);
+  EXPECT_EQ(a.try_push(0), nullptr);
+  EXPECT_THROW(a.push_array<int>(0), varena::OutOfMemory);
+}
+
+// --- Cursor: a hot loop's position in a register ---------------------------
+
+TEST(CursorTest, PushesLikeTheArenaAndWritesThePositionBack) {
+  SKIP_IF_FENCED();
+  Arena arena;
+  auto* first = static_cast<unsigned char*>(arena.push(64));
+  std::memset(first, 7, 64);
+  const std::size_t mark = arena.position();
+  std::vector<std::pair<unsigned char*, std::size_t>> blocks;
+  {
+    varena::Cursor c(arena);
+    for (std::size_t i = 0; i < 100000; ++i) {  // past the first commit: the slow path too
+      const std::size_t bytes = 1 + i % 97;
+      auto* p = static_cast<unsigned char*>(c.push_uninit(bytes, std::size_t{1} << (i % 6)));
+      EXPECT_TRUE(test::aligned(p, std::size_t{1} << (i % 6)));
+      std::memset(p, static_cast<int>(i & 0xFF), bytes);
+      blocks.emplace_back(p, bytes);
+    }
+    EXPECT_GT(c.position(), mark);
+  }
+  EXPECT_TRUE(test::all_bytes(first, 64, 7));
+  for (std::size_t i = 0; i < blocks.size(); ++i)
+    ASSERT_TRUE(test::all_bytes(blocks[i].first, blocks[i].second, static_cast<unsigned char>(i & 0xFF))) << i;
+  EXPECT_TRUE(arena.owns(blocks.back().first));
+  EXPECT_EQ(arena.position() % 16, 0u);
+  arena.restore(mark);
+  {
+    varena::Cursor c(arena);
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(test::all_bytes(c.push(50), 50, 0));  // reused memory, zeroed
+  }
+}
+
+TEST(CursorTest, FailsLikeTheArenaAndChangesNothing) {
+  Options o;
+  o.reserve = std::size_t{1} << 20;
+  Arena arena(o);
+  varena::Cursor c(arena);
+  c.push(100);
+  const std::size_t before = c.position();
+  EXPECT_THROW(c.push(std::size_t{2} << 20), varena::OutOfMemory);
+  EXPECT_EQ(c.position(), before);
+  EXPECT_NE(c.push(100), nullptr);
 }

@@ -27,7 +27,7 @@ Options retaining(std::size_t retain, bool keep_recent = false) {
 
 TEST(Position, RestorePopResetAreExact) {
   SKIP_IF_FENCED();
-  Arena arena;
+  Arena arena(test::byte_exact());
   EXPECT_EQ(arena.position(), 0u);
   arena.push(10, 1);
   EXPECT_EQ(arena.position(), 10u);
@@ -111,7 +111,7 @@ TEST(Committed, RetainZeroResetDecommitsEverything) {
 }
 
 TEST(Committed, TrimDecommitsPastThePosition) {
-  Arena arena;  // default retain: a restore keeps memory...
+  Arena arena(test::byte_exact());  // default retain: a restore keeps memory...
   arena.push(20 * kMiB);
   arena.restore(kMiB + 1);
   EXPECT_GT(arena.committed(), 2 * kMiB);
@@ -170,6 +170,142 @@ TEST(Committed, KeepRecentOffMakesRetainAnUpperBound) {
   }
 }
 
+// The retain policy with nested scopes (README, "Retain"): an excursion above
+// position p runs from one restore to p or below to the next; memory past
+// p + retain stays committed only where both the last two excursions above p
+// reached.
+
+namespace {
+
+struct Syscalls {
+  std::size_t commits, decommits;
+  explicit Syscalls(const Arena& a) : commits(a.stats().commits), decommits(a.stats().decommits) {}
+  bool operator==(const Syscalls& o) const { return commits == o.commits && decommits == o.decommits; }
+};
+
+}  // namespace
+
+TEST(RetainPolicy, ASpikeInANestedScopeGoesAtTheEndOfItsFrame) {
+  Options o;
+  o.retain = kMiB;
+  Arena arena(o);
+  arena.push_uninit(32 * kMiB, 1);
+  {
+    varena::Scope inner(arena);
+    arena.push_uninit(32 * kMiB, 1);
+  }
+  arena.reset();  // the frame ends: nothing it used is kept past retain
+  EXPECT_LE(arena.committed(), kMiB);
+  // An idle arena holds nothing more.
+  EXPECT_LE(test::resident_bytes() == 0 ? 0 : arena.committed(), kMiB);
+}
+
+TEST(RetainPolicy, ASteadyFrameWithNestedScopesMakesNoSyscalls) {
+  Options o;
+  o.retain = kMiB;  // every restore below leaves more than retain committed
+  Arena arena(o);
+  auto frame = [&] {
+    arena.push_uninit(5 * kMiB, 1);
+    {
+      varena::Scope inner(arena);
+      arena.push_uninit(6 * kMiB, 1);
+      {
+        varena::Scope innermost(arena);
+        arena.push_uninit(3 * kMiB, 1);
+      }
+    }
+    arena.push_uninit(kMiB, 1);
+    arena.reset();
+  };
+  for (int i = 0; i < 3; ++i) frame();
+  const Syscalls settled(arena);
+  for (int i = 0; i < 50; ++i) frame();
+  EXPECT_TRUE(Syscalls(arena) == settled) << "commits " << arena.stats().commits - settled.commits
+                                          << ", decommits " << arena.stats().decommits - settled.decommits;
+}
+
+TEST(RetainPolicy, ALongAgoSpikeDoesNotKeepALaterOne) {
+  Options o;
+  o.retain = kMiB;
+  Arena arena(o);
+  auto frame = [&](std::size_t bytes) {
+    arena.push_uninit(bytes, 1);
+    arena.reset();
+  };
+  frame(64 * kMiB);
+  for (int i = 0; i < 100; ++i) frame(kMiB / 2);
+  frame(32 * kMiB);
+  EXPECT_LE(arena.committed(), kMiB);
+  // The same with a spike that left more than retain committed for a while.
+  frame(64 * kMiB);
+  frame(64 * kMiB);  // two alike: this one is kept, as a working set
+  EXPECT_GE(arena.committed(), 64 * kMiB);
+  for (int i = 0; i < 3; ++i) frame(kMiB / 2);
+  EXPECT_LE(arena.committed(), kMiB);
+  frame(32 * kMiB);
+  EXPECT_LE(arena.committed(), kMiB);
+}
+
+TEST(RetainPolicy, ASteadyLoopAtARaisedLevelKeepsItsWorkingSet) {
+  // A compiler-like arena: persistent data below, scratch work in scopes
+  // above it, and no reset for a long time.
+  Options o;
+  o.retain = kMiB;
+  Arena arena(o);
+  arena.push_uninit(3 * kMiB, 1);
+  auto step = [&](std::size_t bytes) {
+    varena::Scope work(arena);
+    arena.push_uninit(bytes, 1);
+  };
+  for (int i = 0; i < 3; ++i) step(10 * kMiB);
+  const Syscalls settled(arena);
+  for (int i = 0; i < 50; ++i) step(10 * kMiB);
+  EXPECT_TRUE(Syscalls(arena) == settled);
+  step(100 * kMiB);  // a spike in one step goes at the end of that step
+  EXPECT_LE(arena.committed(), 14 * kMiB);
+  arena.push_uninit(2 * kMiB, 1);  // the persistent part grows: a new level
+  for (int i = 0; i < 3; ++i) step(10 * kMiB);
+  const Syscalls moved(arena);
+  for (int i = 0; i < 20; ++i) step(10 * kMiB);
+  EXPECT_TRUE(Syscalls(arena) == moved);
+}
+
+TEST(RetainPolicy, DeepNestingStaysCorrectBeyondWhatItRemembers) {
+  Options o;
+  o.retain = 64 * 1024;
+  Arena arena(o);
+  std::vector<std::size_t> marks;
+  for (int round = 0; round < 5; ++round) {
+    for (int depth = 0; depth < 40; ++depth) {  // deeper than the marks kept
+      marks.push_back(arena.position());
+      arena.push_uninit(256 * 1024, 1);
+    }
+    while (!marks.empty()) {
+      arena.restore(marks.back());
+      marks.pop_back();
+      ASSERT_LE(arena.committed(), arena.reserved());
+      ASSERT_GE(arena.committed(), arena.position());
+    }
+  }
+  EXPECT_LE(arena.committed(), 64 * 1024 * 2 + 40 * 256 * 1024);
+}
+
+TEST(RetainPolicy, TrimForgetsTheHistory) {
+  Options o;
+  o.retain = kMiB;
+  Arena arena(o);
+  for (int i = 0; i < 3; ++i) {
+    arena.push_uninit(20 * kMiB, 1);
+    arena.reset();
+  }
+  EXPECT_GE(arena.committed(), 20 * kMiB);
+  arena.trim();
+  EXPECT_EQ(arena.committed(), 0u);
+  arena.push_uninit(20 * kMiB, 1);
+  arena.reset();  // one frame since the trim: nothing recent to keep
+  EXPECT_LE(arena.committed(), kMiB);
+}
+
 TEST(Committed, DefaultFrameLoopMakesNoSyscallsAfterTheFirstFrames) {
   SKIP_IF_FENCED();
   Arena arena;
@@ -223,7 +359,7 @@ TEST(Stats, CountOnlyRealOsCalls) {
 
 TEST(Peak, HighestPositionSurvivesRestoreResetAndTrim) {
   SKIP_IF_FENCED();
-  Arena arena(retaining(0));
+  Arena arena(test::byte_exact(retaining(0)));
   EXPECT_EQ(arena.peak(), 0u);
   arena.push(1000, 1);
   EXPECT_EQ(arena.peak(), 1000u);
@@ -268,7 +404,7 @@ TEST(Resident, RetainedMemoryStaysResident) {
 
 TEST(ScopeTest, RestoresOnExitAndNests) {
   SKIP_IF_FENCED();
-  Arena arena;
+  Arena arena(test::byte_exact());
   auto* kept = static_cast<unsigned char*>(arena.push(64));
   std::memset(kept, 0x42, 64);
   const std::size_t outer_start = arena.position();

@@ -30,6 +30,13 @@ namespace test {
 
 inline std::size_t page() { return varena::vm::info().page_size; }
 
+// Options whose pushes are not rounded (min_align 1): for tests that assert
+// byte-exact positions. The default rounding has tests of its own (push_test).
+inline varena::Options byte_exact(varena::Options o = {}) {
+  o.min_align = 1;
+  return o;
+}
+
 inline std::size_t round_up(std::size_t x, std::size_t unit) { return (x + unit - 1) / unit * unit; }
 
 inline bool aligned(const void* p, std::size_t align) {

@@ -21,29 +21,38 @@ namespace defaults {
 inline constexpr std::size_t reserve = std::size_t{64} << 30;          // 64 GiB
 inline constexpr std::size_t scratch_reserve = std::size_t{4} << 30;   // 4 GiB per scratch arena
 inline constexpr std::size_t retain = std::size_t{64} << 20;           // 64 MiB
+inline constexpr std::size_t max_commit_step = std::size_t{1} << 30;   // 1 GiB
 #else
 inline constexpr std::size_t reserve = std::size_t{256} << 20;
 inline constexpr std::size_t scratch_reserve = std::size_t{32} << 20;
 inline constexpr std::size_t retain = std::size_t{16} << 20;
+inline constexpr std::size_t max_commit_step = std::size_t{64} << 20;
 #endif
 // A default reservation the OS refuses is halved until it fits, down to this.
 inline constexpr std::size_t min_reserve = std::size_t{64} << 20;
 inline constexpr std::size_t commit_step = std::size_t{64} << 10;
 // Commits grow geometrically (doubling what is committed) up to this step.
 inline constexpr std::size_t max_commit_growth = std::size_t{64} << 20;
+// The position stays a multiple of this, so pushes aligned to it or less do
+// no alignment work (see the README, "Performance", for what it costs).
+inline constexpr std::size_t min_align = 16;
+inline constexpr std::size_t max_min_align = 4096;  // the smallest page size anywhere
 }  // namespace defaults
 
+// Every field is checked and clamped when an arena is created; nothing here
+// can make an arena misbehave.
 struct Options {
-  std::size_t reserve = 0;                       // 0: defaults::reserve, halved on failure down to
-                                                 // defaults::min_reserve; other sizes are rounded up
-                                                 // to vm::info().granularity, then taken or refused
-  std::size_t commit_step = defaults::commit_step;  // the smallest commit (rounded up to a page)
-  std::size_t retain = defaults::retain;         // bytes that stay committed past the position after
-                                                 // restore/pop/reset (rounded down to a page)...
-  bool keep_recent = true;                       // ...plus what the last two restore cycles both used
-                                                 // (hysteresis: steady working sets larger than
-                                                 // retain cost no syscalls); false: at most retain
-  bool large_pages = false;                      // best effort, silently falls back
+  std::size_t reserve = 0;  // 0: defaults::reserve, halved on failure down to defaults::min_reserve;
+                            // other sizes are rounded up to vm::info().granularity, then taken or refused
+  std::size_t commit_step = defaults::commit_step;  // the smallest commit: rounded up to a power of two
+                                                    // of at least a page, at most defaults::max_commit_step
+  std::size_t retain = defaults::retain;  // bytes that stay committed past the position after
+                                          // restore/pop/reset (rounded down to a page)...
+  bool keep_recent = true;                // ...plus what the last two excursions above that
+                                          // position both used (README, "Retain"); false: at most retain
+  bool large_pages = false;               // best effort, silently falls back
+  std::size_t min_align = defaults::min_align;  // every push is rounded up to a multiple of this:
+                                                // rounded up to a power of two, clamped to [1, 4096]
 };
 
 // Thrown when a push or a reservation cannot be satisfied. what() names the
@@ -63,6 +72,15 @@ using FailureHandler = void (*)(const char* message);
 // Returns the previous handler; nullptr restores the default.
 FailureHandler set_failure_handler(FailureHandler handler) noexcept;
 
+struct ArenaStats {
+  std::size_t commits;    // commit calls made to the OS
+  std::size_t decommits;  // decommit calls made to the OS (refused ones not counted)
+  // Counted only with VARENA_FENCES (zero otherwise):
+  std::size_t pushes;             // blocks pushed
+  std::size_t bytes_requested;    // bytes those pushes asked for
+  std::size_t alignment_padding;  // bytes skipped to align them
+};
+
 namespace detail {
 struct Message {
   char text[240];
@@ -73,7 +91,7 @@ struct Message {
 [[noreturn]] void scope_out_of_order(std::size_t depth, std::size_t innermost) noexcept;
 [[noreturn]] void stale_scope(std::size_t start, std::size_t position) noexcept;
 
-[[noreturn]] VARENA_FAILS inline void raise_out_of_memory(const char* message) {
+[[noreturn]] VARENA_MODE inline void raise_out_of_memory(const char* message) {
 #if VARENA_EXCEPTIONS
   throw OutOfMemory(message);
 #else
@@ -81,7 +99,9 @@ struct Message {
 #endif
 }
 
-// Kept in the arena right after the objects it destroys.
+// Kept in the arena right after the objects it destroys, registered before
+// they are built (count grows as each is), so records are always ordered by
+// address: the newest is the highest.
 struct DestructorRecord {
   DestructorRecord* previous;
   void* objects;
@@ -89,25 +109,96 @@ struct DestructorRecord {
   void (*destroy)(void* objects, std::size_t count) noexcept;
 };
 
-struct ScratchSlots;  // reserves scratch arenas through Arena's private interface
-
 template <class T>
 void destroy_backwards(void* objects, std::size_t count) noexcept {
   T* first = static_cast<T*>(objects);
   while (count != 0) first[--count].~T();
 }
+
+// One restore level the retain policy remembers (README, "Retain").
+struct Mark {
+  std::size_t level;   // the position restored to
+  std::size_t closed;  // the highest position of the excursion above `level` that this restore ended
+  std::size_t peak;    // highest position while this was the newest mark
+  std::size_t low;     // lowest unrecorded restore while this was the newest mark
+};
+
+// Everything an Arena holds, in one place so that a move is one exchange.
+struct ArenaFields {
+  // Hot: push reads cur_, commit_end_, align_mask_; restore cur_, floor_, high_, low_.
+  char* cur_ = nullptr;          // base_ + position(); a multiple of the minimum alignment
+  char* commit_end_ = nullptr;   // base_ + committed(); a multiple of the page size
+  std::size_t align_mask_ = 0;   // Options::min_align - 1
+  char* floor_ = nullptr;        // restores to [floor_, cur_] run no destructor and leave at most
+                                 // retain committed past the target: they take the fast path
+  char* high_ = nullptr;         // highest position since the last review (a restore that may decommit)
+  char* low_ = nullptr;          // lowest fast-path restore since the last review (base_ + usable_: none)
+  DestructorRecord* destructors_ = nullptr;  // newest (highest) first
+  char* base_ = nullptr;
+  char* dirty_end_ = nullptr;    // below max(dirty_end_, high_) memory may hold old data; above, zero
+  std::size_t retain_ = 0;
+  std::size_t usable_ = 0;       // bytes that may be committed (a guard region follows)
+  std::size_t mapped_ = 0;       // bytes reserved from the OS, guard included
+  std::size_t commit_step_ = 0;
+  std::size_t peak_ = 0;         // highest position as of the last review (peak() adds high_)
+  std::size_t touched_ = 0;      // highest committed() ever: how far sanitizer shadow was written
+  ArenaStats stats_{};
+  static constexpr std::size_t kMarks = 8;
+  Mark marks_[kMarks] = {};
+  std::size_t mark_count_ = 0;
+  bool keep_recent_ = true;
+  bool pinned_ = false;          // committed up front and never decommitted (Windows large pages)
+  std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
+  std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
+};
+
+struct ScratchSlots;  // reserves scratch arenas through Arena's private interface
+
+// Alignments up to this take the inline push: the commit end is a multiple of
+// the page size (>= 4 KiB everywhere), so aligning the position up never
+// passes it.
+inline constexpr std::size_t kFastAlign = 4096;
+// The inline push assumes this minimum alignment (the default), so that a
+// push aligned to 16 or less does no alignment work and rounds its size at
+// compile time; arenas with another Options::min_align push out of line.
+inline constexpr std::size_t kInlineMinAlign = defaults::min_align;
+
+// The inline push's test, shared by Arena and Cursor: do `bytes` at `align`
+// fit in [cur, end), cur a multiple of kInlineMinAlign and end of the page
+// size? Sets where they would start. Folds to one compare for a constant
+// alignment up to kInlineMinAlign. Strict, so that an empty arena (all
+// nullptr) fits nothing, not even 0 bytes.
+inline bool fits_inline(char* cur, char* end, std::size_t bytes, std::size_t align, char*& start) noexcept {
+  if ((align & (align - 1)) != 0) return false;  // not a power of two: the slow path says so
+  if (align - 1 >= kInlineMinAlign) {            // stricter than the position's alignment, or 0
+    if (align - 1 >= kFastAlign) return false;  // huge, or 0
+    cur += static_cast<std::size_t>(0 - address(cur)) & (align - 1);
+  }
+  start = cur;
+  return bytes < address(end) - address(cur);
+}
+// Where the position goes after such a push: bytes < end - start, and both
+// are multiples of kInlineMinAlign, so rounding stays inside.
+inline char* bump_end(char* start, std::size_t bytes) noexcept { return start + align_up(bytes, kInlineMinAlign); }
+
+// Zero-fills a block just pushed. Fresh pages read zero: only memory below
+// dirty_end (handed out before) may need clearing.
+inline void zero_dirty(char* p, std::size_t bytes, char* dirty_end) noexcept {
+  zeroed(p, bytes);
+  if (address(p) < address(dirty_end)) {
+    VARENA_ASSUME(bytes <= PTRDIFF_MAX);  // it was pushed, so it fits in the reservation
+    const std::size_t dirty = static_cast<std::size_t>(dirty_end - p);
+    if (VARENA_LIKELY(bytes <= dirty))
+      std::memset(p, 0, bytes);  // a constant size inlines to a few stores
+    else
+      std::memset(p, 0, dirty);
+  }
+}
 }  // namespace detail
 
-class Arena {
+class Arena : private detail::ArenaFields {
  public:
-  struct Stats {
-    std::size_t commits;    // commit calls made to the OS
-    std::size_t decommits;  // decommit calls made to the OS
-    // Counted only with VARENA_FENCES (zero otherwise):
-    std::size_t pushes;             // blocks pushed
-    std::size_t bytes_requested;    // bytes those pushes asked for
-    std::size_t alignment_padding;  // bytes skipped to align them
-  };
+  using Stats = ArenaStats;
 
   // With VARENA_FENCES, each block is followed by fence_bytes of fence,
   // placed at the block's end rounded up to fence_align. Both 0 otherwise.
@@ -115,8 +206,8 @@ class Arena {
   static constexpr std::size_t fence_align = VARENA_FENCES ? alignof(std::size_t) : 1;
 
   // Reserves address space (commits nothing). Throws OutOfMemory on failure.
-  VARENA_FAILS Arena() : Arena(Options{}) {}
-  VARENA_FAILS explicit Arena(const Options& options) {
+  VARENA_MODE Arena() : Arena(Options{}) {}
+  VARENA_MODE explicit Arena(const Options& options) {
     if (!open(options)) fail_reservation(options);
   }
   // As above, but an arena that could not be reserved is left empty
@@ -124,11 +215,11 @@ class Arena {
   Arena(const Options& options, std::nothrow_t) noexcept { open(options); }
   // No memory moves; the source is left empty (reserved() == 0) and only
   // accepts destruction, assignment and the observers.
-  Arena(Arena&& other) noexcept { take(other); }
+  Arena(Arena&& other) noexcept : ArenaFields(std::exchange<ArenaFields>(other, {})) {}
   Arena& operator=(Arena&& other) noexcept {
     if (this != &other) {
       close();
-      take(other);
+      fields() = std::exchange<ArenaFields>(other, {});
     }
     return *this;
   }
@@ -137,132 +228,56 @@ class Arena {
   // Runs registered destructors (newest first) and releases the reservation.
   ~Arena() { close(); }
 
-  // As try_push, contents unspecified.
-  void* try_push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
-#if VARENA_FENCES
-    void* p = push_fenced(bytes, align);
-#else
-    char* start;
-    void* p = fits(bytes, align, start) ? bump(start, bytes) : grow(bytes, align);
-#endif
-    if (p == nullptr) check_push_contract(bytes, align);
-    return p;
-  }
-
-  // Zero-filled memory of `bytes` aligned to `align` (a power of two).
+  // Zero-filled memory of `bytes` aligned to `align` (a power of two); the
+  // arena's position advances by `bytes` rounded up to Options::min_align.
   // Throws OutOfMemory (nothing changes) when it cannot be satisfied. O(1).
-  VARENA_FAILS void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
-    void* p = push_uninit(bytes, align);
-    zero_dirty(p, bytes);
-    return p;
-  }
-
-  // As push, contents unspecified. Inline pointer bump; commits out of line.
-  VARENA_FAILS void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
-#if VARENA_FENCES
-    if (void* p = push_fenced(bytes, align)) return p;
-    fail_push(bytes, align);
-#else
-    char* start;
-    if (VARENA_LIKELY(fits(bytes, align, start))) return bump(start, bytes);
-    return push_slow(bytes, align);
-#endif
-  }
-
-  // As push, but nullptr instead of throwing, in every build.
-  void* try_push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
-    void* p = try_push_uninit(bytes, align);
-    if (p != nullptr) zero_dirty(p, bytes);
-    return p;
-  }
+  VARENA_MODE void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t));
+  // As push, contents unspecified. An inline pointer bump; commits out of line.
+  VARENA_MODE void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t));
+  // As push / push_uninit, but nullptr instead of throwing, in every build.
+  VARENA_MODE void* try_push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept;
+  VARENA_MODE void* try_push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept;
 
   // `count` value-initialised Ts. Non-trivial destructors run on restore below them.
   template <class T>
-  VARENA_FAILS T* push_array(std::size_t count) {
+  VARENA_MODE T* push_array(std::size_t count) {
     return push_objects<T>(count);
   }
-
   // Room for `count` Ts, nothing constructed, no destructors registered.
   template <class T>
-  VARENA_FAILS T* push_array_uninit(std::size_t count) {
+  VARENA_MODE T* push_array_uninit(std::size_t count) {
     return static_cast<T*>(push_uninit(array_bytes<T>(count), alignof(T)));
   }
-
-  // Constructs a T. A non-trivial destructor runs when the arena is restored
-  // below it, reset or destroyed (newest first); trivial types pay nothing.
-  // If the constructor throws, the arena is as before.
+  // Constructs a T. A non-trivial destructor runs exactly once when the arena
+  // is restored below it, reset or destroyed (newest first), however makes
+  // nest; trivial types pay nothing. If the constructor throws, the arena is
+  // as before.
   template <class T, class... Args>
-  VARENA_FAILS T* make(Args&&... args) {
+  VARENA_MODE T* make(Args&&... args) {
     return push_objects<T>(1, std::forward<Args>(args)...);
   }
-
   // A NUL-terminated copy of s; the view excludes the terminator.
-  VARENA_FAILS std::string_view push_string(std::string_view s) {
-    char* p = static_cast<char*>(push_uninit(s.size() + 1, 1));
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
-    p[s.size()] = '\0';
-    return {p, s.size()};
-  }
+  VARENA_MODE std::string_view push_string(std::string_view s);
 
   // Resizes the most recent block in place; new bytes are zero-filled, and
   // shrinking gives the tail back. False, changing nothing, if `block` of
   // `old_bytes` is not the last block or the memory cannot be committed.
-  bool extend(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept {
-#if VARENA_FENCES
-    return extend_fenced(block, old_bytes, new_bytes);
-#else
-    const std::uintptr_t b = detail::address(block);
-    const std::uintptr_t cur = detail::address(cur_);
-    if (block == nullptr || b < detail::address(base_) || b > cur || cur - b != old_bytes) return false;
-    if (new_bytes <= old_bytes) {
-      restore(position() - (old_bytes - new_bytes));
-      return true;
-    }
-    const std::size_t more = new_bytes - old_bytes;
-    if (more > available() && !commit_through(position(), more)) return false;
-    char* tail = cur_;
-    cur_ += more;
-    detail::unpoison(tail, more);
-    zero_dirty(tail, more);
-    return true;
-#endif
-  }
+  VARENA_MODE bool extend(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept;
 
-  // Bytes in use from the arena's base.
+  // Bytes in use from the arena's base: always a multiple of Options::min_align.
   std::size_t position() const noexcept { return static_cast<std::size_t>(cur_ - base_); }
-
-  // Back to an earlier position(): runs destructors registered above it and
-  // keeps Options::retain (and, with keep_recent, what recent cycles used)
-  // committed past it. Restoring past the current position is a contract
-  // violation (abort in debug builds, ignored in release builds).
-  void restore(std::size_t position) noexcept {
-    const std::size_t current = this->position();
-    if (VARENA_UNLIKELY(position > current)) {
-#if VARENA_CHECKS
-      detail::restore_past_position(position, current);
-#else
-      return;
-#endif
-    }
-#if VARENA_FENCES
-    check_fences(position);
-#endif
-    char* target = base_ + position;
-    if (VARENA_UNLIKELY(detail::address(destructors_) + sizeof(detail::DestructorRecord) > detail::address(target) &&
-                        destructors_ != nullptr))
-      run_destructors(target);
-    if (cur_ > high_) high_ = cur_;
-    detail::poison(target, static_cast<std::size_t>(cur_ - target));
-    cur_ = target;
-    if (VARENA_UNLIKELY(static_cast<std::size_t>(commit_end_ - target) > retain_)) release_excess();
-  }
-  // restore(position() - bytes), stopping at 0.
-  void pop(std::size_t bytes) noexcept {
-    const std::size_t current = position();
-    restore(bytes < current ? current - bytes : 0);
-  }
-  void reset() noexcept { restore(0); }
-  // Decommits everything committed past the position.
+  // Back to an earlier position() (rounded up to Options::min_align): runs
+  // destructors registered above it, gives back committed memory past it as
+  // the retain policy says. Past the current position: a contract violation
+  // (abort in debug builds, ignored in release builds). O(1) when no
+  // destructor runs and nothing is decommitted: a compare and a store.
+  VARENA_MODE void restore(std::size_t position) noexcept;
+  // Takes back the last `bytes` pushed (rounded up to Options::min_align, as
+  // push rounds them), stopping at position 0.
+  VARENA_MODE void pop(std::size_t bytes) noexcept;
+  VARENA_MODE void reset() noexcept { restore_to(base_); }
+  // Decommits everything committed past the position and forgets what the
+  // retain policy remembered.
   void trim() noexcept;
 
   std::size_t committed() const noexcept { return static_cast<std::size_t>(commit_end_ - base_); }
@@ -272,164 +287,53 @@ class Arena {
   std::size_t peak() const noexcept;
   // True if p points into memory handed out and not yet taken back.
   bool owns(const void* p) const noexcept {
-    const std::uintptr_t a = detail::address(p);
-    return a >= detail::address(base_) && a < detail::address(cur_);
+    return detail::address(p) >= detail::address(base_) && detail::address(p) < detail::address(cur_);
   }
+  // Every push is rounded up to a multiple of this (Options::min_align, clamped).
+  std::size_t min_align() const noexcept { return align_mask_ + 1; }
   Stats stats() const noexcept { return stats_; }
 
  private:
-  // Alignments up to this take the fast path. commit_end_ is always a multiple
-  // of the page size (>= 4 KiB everywhere), so aligning the position up can
-  // never pass it, and one compare checks both the padding and the size.
-  static constexpr std::size_t kFastAlign = 4096;
+  friend struct detail::ScratchSlots;
+  friend class Scope;
+  friend class Cursor;
+  struct Unreserved {};
+  explicit Arena(Unreserved) noexcept {}
+  detail::ArenaFields& fields() noexcept { return *this; }
 
-  // The fast path's test: do `bytes` at `align` fit in committed memory? Sets
-  // where they would start. Folds to one compare when align is a constant.
-  bool fits(std::size_t bytes, std::size_t align, char*& start) const noexcept {
-#if VARENA_CHECKS
-    if (base_ == nullptr) return false;  // a moved-from arena: let the slow path say so, even for 0 bytes
-#endif
-    const std::uintptr_t cur = detail::address(cur_);
-    const std::uintptr_t aligned = (cur + (align - 1)) & ~static_cast<std::uintptr_t>(align - 1);
-    start = cur_ + (aligned - cur);
-    return align - 1 < kFastAlign && (align & (align - 1)) == 0 &&
-           bytes <= detail::address(commit_end_) - aligned;
-  }
-  char* bump(char* start, std::size_t bytes) noexcept {
-    cur_ = start + bytes;
-    detail::unpoison(start, bytes);
-    return start;
-  }
-  std::size_t available() const noexcept { return static_cast<std::size_t>(commit_end_ - cur_); }
-
-  // Fresh pages read zero; only memory handed out before may need clearing.
-  void zero_dirty(void* p, std::size_t bytes) const noexcept {
-    detail::zeroed(p, bytes);
-    char* c = static_cast<char*>(p);
-    char* dirty_end = dirty_end_ > high_ ? dirty_end_ : high_;
-    if (detail::address(c) < detail::address(dirty_end)) {
-      const std::size_t dirty = static_cast<std::size_t>(dirty_end - c);
-      if (VARENA_LIKELY(bytes <= dirty))
-        std::memset(c, 0, bytes);  // a constant size inlines to a few stores
-      else
-        std::memset(c, 0, dirty);
-    }
-  }
-
-  VARENA_FAILS VARENA_NOINLINE void* push_slow(std::size_t bytes, std::size_t align) {
+  bool fits(std::size_t bytes, std::size_t align, char*& start) const noexcept;
+  char* bump(char* start, std::size_t bytes) noexcept;
+  void zero_dirty(void* p, std::size_t bytes) const noexcept;
+  VARENA_MODE void restore_to(char* target) noexcept;
+  // Kept out of the inline push so that push stays a handful of instructions.
+  VARENA_MODE VARENA_NOINLINE void* push_slow(std::size_t bytes, std::size_t align) {
     if (void* p = grow(bytes, align)) return p;
     fail_push(bytes, align);
   }
-  [[noreturn]] VARENA_FAILS void fail_push(std::size_t bytes, std::size_t align) const {
-    check_push_contract(bytes, align);
-    detail::Message m;
-    describe_push_failure(m, bytes, align);
-    detail::raise_out_of_memory(m.text);
-  }
-  [[noreturn]] VARENA_FAILS void fail_reservation(const Options& options) const {
-    detail::Message m;
-    describe_reservation_failure(m, options);
-    detail::raise_out_of_memory(m.text);
-  }
-  void check_push_contract(std::size_t bytes, std::size_t align) const noexcept {
-#if VARENA_CHECKS
-    if (!detail::is_power_of_two(align) || base_ == nullptr) {
-      detail::Message m;
-      describe_push_failure(m, bytes, align);
-      detail::contract_violation(m.text);
-    }
-#else
-    (void)bytes, (void)align;
-#endif
-  }
-
+  [[noreturn]] VARENA_MODE void fail_push(std::size_t bytes, std::size_t align) const;
+  [[noreturn]] VARENA_MODE void fail_reservation(const Options& options) const;
+  VARENA_MODE void check_push_contract(std::size_t bytes, std::size_t align) const noexcept;
   template <class T>
-  VARENA_FAILS std::size_t array_bytes(std::size_t count) const {
-    if (count > SIZE_MAX / sizeof(T)) fail_push(SIZE_MAX, alignof(T));
-    return count * sizeof(T);
-  }
-
+  VARENA_MODE std::size_t array_bytes(std::size_t count) const;
   template <class T, class... Args>
-  VARENA_FAILS T* push_objects(std::size_t count, Args&&... args) {
-    static_assert(sizeof...(Args) == 0 || std::is_constructible_v<T, Args&&...>);
-    if constexpr (std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T> &&
-                  sizeof...(Args) == 0) {
-      return static_cast<T*>(push(array_bytes<T>(count), alignof(T)));  // value-init of trivial T is zero
-    } else {
-      [[maybe_unused]] const std::size_t before = position();  // restored if a constructor throws
-      const std::size_t bytes = array_bytes<T>(count);
-      constexpr bool registers = !std::is_trivially_destructible_v<T>;
-      constexpr std::size_t record_align = alignof(detail::DestructorRecord);
-      // One push holds the objects and, after them, their destructor record:
-      // nothing to undo if it fails.
-      std::size_t record_at = bytes;
-      if constexpr (registers) record_at = (bytes + record_align - 1) & ~(record_align - 1);
-      const std::size_t total = registers ? record_at + sizeof(detail::DestructorRecord) : bytes;
-      if (registers && total < bytes) fail_push(SIZE_MAX, alignof(T));
-      constexpr std::size_t align = alignof(T) > record_align || !registers ? alignof(T) : record_align;
-      char* block = static_cast<char*>(push_uninit(total, align));
-      T* first = reinterpret_cast<T*>(block);
-      std::size_t built = 0;
-#if VARENA_EXCEPTIONS
-      try {
-#endif
-        for (; built < count; ++built) ::new (static_cast<void*>(first + built)) T(std::forward<Args>(args)...);
-#if VARENA_EXCEPTIONS
-      } catch (...) {
-        if constexpr (registers) detail::destroy_backwards<T>(first, built);
-        restore(before);
-        throw;
-      }
-#endif
-      if constexpr (registers) {
-        auto* record = ::new (static_cast<void*>(block + record_at))
-            detail::DestructorRecord{destructors_, first, count, &detail::destroy_backwards<T>};
-        destructors_ = record;
-      }
-      return first;
-    }
-  }
+  VARENA_MODE T* push_objects(std::size_t count, Args&&... args);
 
-  friend struct detail::ScratchSlots;
-  friend class Scope;
-  struct Unreserved {};
-  explicit Arena(Unreserved) noexcept {}
-
-  // Reserves; a zero options.reserve means default_reserve, halved on refusal.
+  // Out of line (src/arena.cpp, src/fences.cpp).
   bool open(const Options& options, std::size_t default_reserve = defaults::reserve) noexcept;
   void close() noexcept;
-  void take(Arena& other) noexcept;
   void* grow(std::size_t bytes, std::size_t align) noexcept;
   bool commit_through(std::size_t position, std::size_t bytes) noexcept;
-  void decommit_from(std::size_t position) noexcept;
-  void release_excess() noexcept;
+  bool decommit_from(std::size_t position) noexcept;
+  void restore_slow(char* target, bool checks) noexcept;
+  void review(std::size_t position) noexcept;
+  void forget_history() noexcept;
+  void update_floor() noexcept;
   void run_destructors(char* target) noexcept;
   void* push_fenced(std::size_t bytes, std::size_t align) noexcept;
   bool extend_fenced(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept;
   void check_fences(std::size_t position) noexcept;
   void describe_push_failure(detail::Message& m, std::size_t bytes, std::size_t align) const noexcept;
   void describe_reservation_failure(detail::Message& m, const Options& options) const noexcept;
-
-  // Hot fields first: push reads the first two, restore the first six.
-  char* cur_ = nullptr;         // base_ + position()
-  char* commit_end_ = nullptr;  // base_ + committed()
-  char* high_ = nullptr;        // highest position since the last review of what to keep
-  detail::DestructorRecord* destructors_ = nullptr;  // newest first
-  char* base_ = nullptr;
-  std::size_t retain_ = 0;
-  // Memory below max(dirty_end_, high_) may hold old data; above it reads zero.
-  char* dirty_end_ = nullptr;
-  std::size_t previous_high_ = 0;  // the high position of the cycle before the last review
-  std::size_t usable_ = 0;       // bytes that may be committed (a guard region follows)
-  std::size_t mapped_ = 0;       // bytes reserved from the OS, guard included
-  std::size_t commit_step_ = 0;
-  std::size_t peak_ = 0;         // highest position seen before dirty_end_ was last lowered
-  std::size_t touched_ = 0;      // highest committed() ever: the extent of sanitizer shadow written
-  Stats stats_{};
-  bool keep_recent_ = true;
-  bool pinned_ = false;  // committed up front and never decommitted (Windows large pages)
-  std::size_t scope_depth_ = 0;  // open Scopes, counted when VARENA_CHECKS is on
-  std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
 };
 
 // Remembers the arena's position; restores it when the scope ends.
@@ -438,36 +342,281 @@ class Arena {
 // start (a stale scope or Scratch), are contract violations.
 class Scope {
  public:
-  explicit Scope(Arena& arena) noexcept : arena_(&arena), position_(arena.position()) {
-#if VARENA_CHECKS
-    depth_ = ++arena.scope_depth_;
-#endif
+  VARENA_MODE explicit Scope(Arena& arena) noexcept : arena_(&arena), mark_(arena.cur_) {
+    if constexpr (detail::checks) depth_ = ++arena.scope_depth_;
   }
-  ~Scope() {
-#if VARENA_CHECKS
-    check_not_stale();
-    if (arena_->scope_depth_ != depth_) detail::scope_out_of_order(depth_, arena_->scope_depth_);
-    --arena_->scope_depth_;
-#endif
-    arena_->restore(position_);
+  VARENA_MODE ~Scope() {
+    if constexpr (detail::checks) {
+      check_not_stale();
+      if (arena_->scope_depth_ != depth_) detail::scope_out_of_order(depth_, arena_->scope_depth_);
+      --arena_->scope_depth_;
+    }
+    arena_->restore_to(mark_);
   }
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;
 
-  Arena& arena() const noexcept { return (check_not_stale(), *arena_); }
-  Arena* operator->() const noexcept { return &arena(); }
-  Arena& operator*() const noexcept { return arena(); }
+  VARENA_MODE Arena& arena() const noexcept { return (check_not_stale(), *arena_); }
+  VARENA_MODE Arena* operator->() const noexcept { return &arena(); }
+  VARENA_MODE Arena& operator*() const noexcept { return arena(); }
 
  private:
-  void check_not_stale() const noexcept {
-#if VARENA_CHECKS
-    if (arena_->position() < position_) detail::stale_scope(position_, arena_->position());
-#endif
+  VARENA_MODE void check_not_stale() const noexcept {
+    if constexpr (detail::checks)
+      if (arena_->cur_ < mark_)
+        detail::stale_scope(static_cast<std::size_t>(mark_ - arena_->base_), arena_->position());
   }
 
   Arena* arena_;
-  std::size_t position_;
+  char* mark_;             // the arena's position when the scope began
   std::size_t depth_ = 0;  // how many scopes were open on the arena, this one included (checks only)
 };
+
+// A tight loop's pushes with the position in a local variable -- a register --
+// instead of in the arena, so that consecutive pushes do not wait for each
+// other through memory: a push then costs what a hand-written pointer bump
+// costs (README, "Performance"). Same pushes, rounding and errors as Arena's.
+// While a Cursor is live its arena must not be used directly (checked in
+// VARENA_CHECKS builds); the position is written back when the Cursor ends.
+//   { varena::Cursor c(arena); for (auto& n : nodes) n = c.push_uninit(sizeof(Node), alignof(Node)); }
+class Cursor {
+ public:
+  VARENA_MODE explicit Cursor(Arena& arena) noexcept : arena_(&arena) { load(); }
+  VARENA_MODE ~Cursor() { store(); }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  VARENA_MODE void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
+    char* start;
+    if (VARENA_LIKELY(inline_ && detail::fits_inline(cur_, end_, bytes, align, start))) {
+      cur_ = detail::bump_end(start, bytes);
+      detail::unpoison(start, bytes);
+      return start;
+    }
+    return push_slow(bytes, align);
+  }
+  // Zero-filled, as Arena::push.
+  VARENA_MODE void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
+    char* p = static_cast<char*>(push_uninit(bytes, align));
+    detail::zero_dirty(p, bytes, dirty_end_);
+    return p;
+  }
+  // The arena's position as it will be when the cursor ends.
+  std::size_t position() const noexcept { return static_cast<std::size_t>(cur_ - arena_->base_); }
+
+ private:
+  VARENA_MODE void load() noexcept {
+    cur_ = arena_->cur_;
+    end_ = arena_->commit_end_;
+    dirty_end_ = arena_->dirty_end_ > arena_->high_ ? arena_->dirty_end_ : arena_->high_;
+    inline_ = !detail::fences && arena_->align_mask_ == detail::kInlineMinAlign - 1;
+    if constexpr (detail::checks) synced_ = cur_;
+  }
+  VARENA_MODE void store() noexcept {
+    if constexpr (detail::checks)
+      if (arena_->cur_ != synced_)
+        detail::contract_violation("varena: an arena was used directly while a Cursor on it was live");
+    arena_->cur_ = cur_;
+    if constexpr (detail::checks) synced_ = cur_;
+  }
+  // Through the arena, which commits (or throws, leaving both as they were).
+  VARENA_MODE VARENA_NOINLINE void* push_slow(std::size_t bytes, std::size_t align) {
+    store();
+    void* p = arena_->push_uninit(bytes, align);
+    load();
+    return p;
+  }
+
+  Arena* arena_;
+  char* cur_;
+  char* end_;
+  char* dirty_end_;
+  bool inline_;
+  char* synced_ = nullptr;  // the arena's position as last written or read (checks only)
+};
+
+// ---------------------------------------------------------------------------
+// Inline bodies: the hot paths.
+
+inline bool Arena::fits(std::size_t bytes, std::size_t align, char*& start) const noexcept {
+  return align_mask_ == detail::kInlineMinAlign - 1 && detail::fits_inline(cur_, commit_end_, bytes, align, start);
+}
+
+inline char* Arena::bump(char* start, std::size_t bytes) noexcept {
+  cur_ = detail::bump_end(start, bytes);
+  detail::unpoison(start, bytes);
+  return start;
+}
+
+inline void* Arena::push_uninit(std::size_t bytes, std::size_t align) {
+  if constexpr (detail::fences) {
+    if (void* p = push_fenced(bytes, align)) return p;
+    fail_push(bytes, align);
+  } else {
+    char* start;
+    if (VARENA_LIKELY(fits(bytes, align, start))) return bump(start, bytes);
+    return push_slow(bytes, align);
+  }
+}
+
+inline void* Arena::push(std::size_t bytes, std::size_t align) {
+  void* p = push_uninit(bytes, align);
+  zero_dirty(p, bytes);
+  return p;
+}
+
+inline void* Arena::try_push_uninit(std::size_t bytes, std::size_t align) noexcept {
+  void* p;
+  if constexpr (detail::fences) {
+    p = push_fenced(bytes, align);
+  } else {
+    char* start;
+    if (VARENA_LIKELY(fits(bytes, align, start))) return bump(start, bytes);
+    p = grow(bytes, align);
+  }
+  if (p == nullptr) check_push_contract(bytes, align);
+  return p;
+}
+
+inline void* Arena::try_push(std::size_t bytes, std::size_t align) noexcept {
+  void* p = try_push_uninit(bytes, align);
+  if (p != nullptr) zero_dirty(p, bytes);
+  return p;
+}
+
+inline std::string_view Arena::push_string(std::string_view s) {
+  char* p = static_cast<char*>(push_uninit(s.size() + 1, 1));
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  p[s.size()] = '\0';
+  return {p, s.size()};
+}
+
+inline void Arena::zero_dirty(void* p, std::size_t bytes) const noexcept {
+  detail::zero_dirty(static_cast<char*>(p), bytes, dirty_end_ > high_ ? dirty_end_ : high_);
+}
+
+inline bool Arena::extend(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept {
+  if constexpr (detail::fences) {
+    return extend_fenced(block, old_bytes, new_bytes);
+  } else {
+    char* b = static_cast<char*>(block);
+    if (b == nullptr || b < base_ || b > cur_) return false;
+    const std::size_t used = static_cast<std::size_t>(cur_ - b);
+    if (old_bytes > used || detail::align_up(old_bytes, min_align()) != used) return false;  // not the last block
+    if (new_bytes <= old_bytes) {
+      restore_to(b + detail::align_up(new_bytes, min_align()));
+      return true;
+    }
+    std::size_t new_used;
+    if (!detail::align_up(new_bytes, min_align(), &new_used)) return false;
+    const std::size_t more = new_used - used;
+    if (more > static_cast<std::size_t>(commit_end_ - cur_) && !commit_through(position(), more)) return false;
+    cur_ += more;
+    detail::unpoison(b + old_bytes, new_bytes - old_bytes);
+    zero_dirty(b + old_bytes, new_bytes - old_bytes);
+    return true;
+  }
+}
+
+// The fast path: nothing to destroy, nothing to give back. The high and low
+// marks feed the retain policy and the zero-fill bookkeeping.
+inline void Arena::restore_to(char* target) noexcept {
+  if (VARENA_LIKELY(target >= floor_ && target <= cur_) && !detail::fences) {
+    if (cur_ > high_) high_ = cur_;
+    if (target < low_) low_ = target;
+    detail::poison(target, static_cast<std::size_t>(cur_ - target));
+    cur_ = target;
+  } else {
+    restore_slow(target, detail::checks);
+  }
+}
+
+inline void Arena::restore(std::size_t position) noexcept {
+  // Compared before rounding, so that no position wraps to a small one.
+  if (VARENA_LIKELY(position <= this->position()))
+    restore_to(base_ + detail::align_up(position, min_align()));
+  else if constexpr (detail::checks)
+    detail::restore_past_position(position, this->position());
+}
+
+inline void Arena::pop(std::size_t bytes) noexcept {
+  std::size_t rounded;
+  if (!detail::align_up(bytes, min_align(), &rounded) || rounded >= position())
+    restore_to(base_);
+  else
+    restore_to(cur_ - rounded);
+}
+
+inline void Arena::fail_push(std::size_t bytes, std::size_t align) const {
+  check_push_contract(bytes, align);
+  detail::Message m;
+  describe_push_failure(m, bytes, align);
+  detail::raise_out_of_memory(m.text);
+}
+
+inline void Arena::fail_reservation(const Options& options) const {
+  detail::Message m;
+  describe_reservation_failure(m, options);
+  detail::raise_out_of_memory(m.text);
+}
+
+inline void Arena::check_push_contract(std::size_t bytes, std::size_t align) const noexcept {
+  if constexpr (detail::checks) {
+    if (!detail::is_power_of_two(align) || base_ == nullptr) {
+      detail::Message m;
+      describe_push_failure(m, bytes, align);
+      detail::contract_violation(m.text);
+    }
+  } else {
+    (void)bytes, (void)align;
+  }
+}
+
+template <class T>
+std::size_t Arena::array_bytes(std::size_t count) const {
+  if (count > SIZE_MAX / sizeof(T)) fail_push(SIZE_MAX, alignof(T));
+  return count * sizeof(T);
+}
+
+template <class T, class... Args>
+T* Arena::push_objects(std::size_t count, Args&&... args) {
+  static_assert(sizeof...(Args) == 0 || std::is_constructible_v<T, Args&&...>);
+  if constexpr (std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T> &&
+                sizeof...(Args) == 0) {
+    return static_cast<T*>(push(array_bytes<T>(count), alignof(T)));  // value-init of trivial T is zero
+  } else {
+    char* before = cur_;
+    const std::size_t bytes = array_bytes<T>(count);
+    constexpr bool registers = !std::is_trivially_destructible_v<T>;
+    constexpr std::size_t record_align = alignof(detail::DestructorRecord);
+    // One push holds the objects and, after them, their destructor record.
+    std::size_t record_at = bytes;
+    if constexpr (registers)
+      if (!detail::align_up(bytes, record_align, &record_at) ||
+          record_at > SIZE_MAX - sizeof(detail::DestructorRecord))
+        fail_push(SIZE_MAX, alignof(T));
+    const std::size_t total = registers ? record_at + sizeof(detail::DestructorRecord) : bytes;
+    constexpr std::size_t align = alignof(T) > record_align || !registers ? alignof(T) : record_align;
+    char* block = static_cast<char*>(push_uninit(total, align));
+    T* first = reinterpret_cast<T*>(block);
+    // Registered before any object is built, with the count of those built:
+    // makes nested in the constructors register after, and above, this one.
+    detail::DestructorRecord* record = nullptr;
+    if constexpr (registers) {
+      record = ::new (static_cast<void*>(block + record_at))
+          detail::DestructorRecord{destructors_, first, 0, &detail::destroy_backwards<T>};
+      destructors_ = record;
+      if (floor_ < cur_) floor_ = cur_;  // a restore below the record must run it
+    }
+    // A constructor that throws: the restore destroys what was built, newest first.
+    detail::Rollback undo([this, before] { restore_to(before); });
+    for (std::size_t built = 0; built < count; ++built) {
+      ::new (static_cast<void*>(first + built)) T(std::forward<Args>(args)...);
+      if constexpr (registers) record->count = built + 1;
+    }
+    undo.dismiss();
+    return first;
+  }
+}
 
 }  // namespace varena

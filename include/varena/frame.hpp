@@ -11,8 +11,8 @@ namespace varena {
 class FrameArenas {
  public:
   // Reserves both arenas (throws OutOfMemory if the OS refuses).
-  VARENA_FAILS FrameArenas() : FrameArenas(Options{}) {}
-  VARENA_FAILS explicit FrameArenas(const Options& options) : arenas_{Arena(options), Arena(options)} {}
+  VARENA_MODE FrameArenas() : FrameArenas(Options{}) {}
+  VARENA_MODE explicit FrameArenas(const Options& options) : arenas_{Arena(options), Arena(options)} {}
 
   // This frame's arena: push anything that must live until the end of the next frame.
   Arena& current() noexcept { return arenas_[frame_ & 1]; }
@@ -24,7 +24,7 @@ class FrameArenas {
   // Ends the frame: this frame's arena becomes previous(), and the arena of
   // two frames ago is reset to serve as the new current(). O(1) plus the
   // destructors of what it held (and a decommit past Options::retain).
-  void next_frame() noexcept {
+  VARENA_MODE void next_frame() noexcept {
     ++frame_;
     current().reset();
   }

@@ -46,8 +46,8 @@ class Allocator {
   template <class U>
   Allocator(const Allocator<U>& other) noexcept : arena_(&other.arena()) {}
 
-  VARENA_FAILS T* allocate(std::size_t n) { return arena_->push_array_uninit<T>(n); }
-  void deallocate(T* p, std::size_t n) noexcept {
+  VARENA_MODE T* allocate(std::size_t n) { return arena_->push_array_uninit<T>(n); }
+  VARENA_MODE void deallocate(T* p, std::size_t n) noexcept {
     arena_->extend(p, n * sizeof(T), 0);  // gives the block back only if it is the last one
   }
   Arena& arena() const noexcept { return *arena_; }

@@ -30,18 +30,12 @@ class Pool {
   // Constructs a T in a free slot (freed slots first). Throws OutOfMemory when
   // the arena cannot grow; if T's constructor throws, the slot is freed again.
   template <class... Args>
-  VARENA_FAILS T* make(Args&&... args) {
+  VARENA_MODE T* make(Args&&... args) {
     void* slot = allocate();
-#if VARENA_EXCEPTIONS
-    try {
-      return ::new (slot) T(std::forward<Args>(args)...);
-    } catch (...) {
-      deallocate(slot);
-      throw;
-    }
-#else
-    return ::new (slot) T(std::forward<Args>(args)...);
-#endif
+    detail::Rollback undo([this, slot] { deallocate(slot); });
+    T* object = ::new (slot) T(std::forward<Args>(args)...);
+    undo.dismiss();
+    return object;
   }
 
   // Runs ~T and frees the slot. `object` must come from this pool's make().
@@ -51,7 +45,7 @@ class Pool {
   }
 
   // A raw slot for one T (uninitialised). O(1).
-  VARENA_FAILS void* allocate() {
+  VARENA_MODE void* allocate() {
     if (free_ != nullptr) {
       FreeSlot* slot = free_;
       detail::unpoison(slot, kSlotBytes);
@@ -65,8 +59,12 @@ class Pool {
     return slot;
   }
 
-  // Puts a slot back on the free list. O(1).
+  // Puts a slot back on the free list. O(1). A slot of a chunk the arena took
+  // back (restored into or below it while the slot was live) is dropped: its
+  // memory belongs to the arena again. Live chunks all lie below the newest
+  // watch, forgotten ones above it.
   void deallocate(void* slot) noexcept {
+    if (static_cast<char*>(slot) >= reinterpret_cast<char*>(newest_)) return;
     free_ = ::new (slot) FreeSlot{free_};
     ++free_count_;
     detail::poison(static_cast<char*>(slot) + sizeof(FreeSlot), kSlotBytes - sizeof(FreeSlot));
@@ -96,20 +94,13 @@ class Pool {
     }
   };
 
-  VARENA_FAILS void carve() {
+  VARENA_MODE void carve() {
     const std::size_t slots = chunk_slots_;
-    [[maybe_unused]] const std::size_t before = arena_->position();  // restored if the watch fails
+    const std::size_t before = arena_->position();
     char* chunk = static_cast<char*>(arena_->push_uninit(slots * kSlotBytes, kSlotAlign));
-#if VARENA_EXCEPTIONS
-    try {
-      newest_ = arena_->make<Watch>(this, newest_, chunk);
-    } catch (...) {
-      arena_->restore(before);
-      throw;
-    }
-#else
+    detail::Rollback undo([this, before] { arena_->restore(before); });  // if the watch cannot be pushed
     newest_ = arena_->make<Watch>(this, newest_, chunk);
-#endif
+    undo.dismiss();
     next_ = chunk;
     end_ = chunk + slots * kSlotBytes;
     if (chunk_slots_ < 1024) chunk_slots_ *= 2;

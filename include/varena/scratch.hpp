@@ -28,13 +28,13 @@ Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t coun
 // Throws OutOfMemory if the arena cannot be reserved.
 class Scratch : public Scope {
  public:
-  VARENA_FAILS Scratch() : Scope(pick(nullptr, 0)) {}
-  VARENA_FAILS explicit Scratch(const Arena& conflict) : Scratch({&conflict}) {}
-  VARENA_FAILS Scratch(std::initializer_list<const Arena*> conflicts)
+  VARENA_MODE Scratch() : Scope(pick(nullptr, 0)) {}
+  VARENA_MODE explicit Scratch(const Arena& conflict) : Scratch({&conflict}) {}
+  VARENA_MODE Scratch(std::initializer_list<const Arena*> conflicts)
       : Scope(pick(conflicts.begin(), conflicts.size())) {}
 
  private:
-  VARENA_FAILS static Arena& pick(const Arena* const* conflicts, std::size_t count) {
+  VARENA_MODE static Arena& pick(const Arena* const* conflicts, std::size_t count) {
     if (Arena* a = detail::scratch_arena(conflicts, count)) return *a;
     detail::raise_out_of_memory("varena: cannot reserve a scratch arena for this thread");
   }

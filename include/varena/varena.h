@@ -25,12 +25,15 @@ typedef enum varena_status {
   VARENA_SCRATCH_CONFLICT = 5 /* every scratch arena of the thread is a conflict */
 } varena_status;
 
+/* Fill with varena_options_default first. Out-of-range values are clamped as
+ * the C++ Options document, never refused. */
 typedef struct varena_options {
   size_t reserve;     /* 0: 64 GiB on 64-bit targets, halved on refusal */
-  size_t commit_step; /* the smallest commit */
+  size_t commit_step; /* the smallest commit: a power of two from a page to 1 GiB */
   size_t retain;      /* bytes kept committed past the position after restore */
-  int keep_recent;    /* non-zero: also keep what the last two restore cycles used */
+  int keep_recent;    /* non-zero: also keep what the last two excursions above the position used */
   int large_pages;    /* non-zero: best-effort large pages */
+  size_t min_align;   /* pushes are rounded up to a multiple of this (a power of two, 1..4096) */
 } varena_options;
 
 typedef struct varena_stats {

@@ -27,9 +27,9 @@ class Vector {
 
   // Reserves Options::reserve bytes of address space (default 64 GiB, halved
   // on refusal): capacity() elements. Throws OutOfMemory if that fails.
-  VARENA_FAILS Vector() : Vector(Options{}) {}
-  VARENA_FAILS explicit Vector(const Options& options)
-      : arena_(options), data_(static_cast<T*>(arena_.push_uninit(0, alignof(T)))) {}
+  VARENA_MODE Vector() : Vector(Options{}) {}
+  VARENA_MODE explicit Vector(const Options& options)
+      : arena_(element_options(options)), data_(static_cast<T*>(arena_.push_uninit(0, alignof(T)))) {}
   // No element moves; the source is left empty and only accepts destruction
   // and assignment.
   Vector(Vector&& other) noexcept
@@ -52,41 +52,34 @@ class Vector {
   // capacity() (or when the OS refuses to commit); if T's constructor throws,
   // nothing changes.
   template <class... Args>
-  VARENA_FAILS T& emplace_back(Args&&... args) {
+  VARENA_MODE T& emplace_back(Args&&... args) {
     void* slot = next_slot();
-#if VARENA_EXCEPTIONS
-    try {
-      ::new (slot) T(std::forward<Args>(args)...);
-    } catch (...) {
-      drop_slot(size_);
-      throw;
-    }
-#else
-    ::new (slot) T(std::forward<Args>(args)...);
-#endif
+    detail::Rollback undo([this] { drop_slot(size_); });
+    T* element = ::new (slot) T(std::forward<Args>(args)...);
+    undo.dismiss();
     ++size_;
-    return *static_cast<T*>(slot);
+    return *element;
   }
-  VARENA_FAILS void push_back(const T& value) { emplace_back(value); }
-  VARENA_FAILS void push_back(T&& value) { emplace_back(std::move(value)); }
+  VARENA_MODE void push_back(const T& value) { emplace_back(value); }
+  VARENA_MODE void push_back(T&& value) { emplace_back(std::move(value)); }
 
   // Removes the last element (the vector must not be empty).
-  void pop_back() noexcept {
+  VARENA_MODE void pop_back() noexcept {
     data_[--size_].~T();
     drop_slot(size_);
   }
 
   // Grows with value-initialised elements or shrinks from the back.
-  VARENA_FAILS void resize(std::size_t n) {
+  VARENA_MODE void resize(std::size_t n) {
     while (size_ > n) pop_back();
     while (size_ < n) emplace_back();
   }
-  VARENA_FAILS void resize(std::size_t n, const T& value) {
+  VARENA_MODE void resize(std::size_t n, const T& value) {
     while (size_ > n) pop_back();
     while (size_ < n) emplace_back(value);
   }
 
-  void clear() noexcept {
+  VARENA_MODE void clear() noexcept {
     if constexpr (!std::is_trivially_destructible_v<T>)
       for (std::size_t i = size_; i > 0; --i) data_[i - 1].~T();
     size_ = 0;
@@ -130,7 +123,7 @@ class Vector {
  private:
   // One more element's room right after the last. With VARENA_FENCES every
   // push is followed by a fence, so the elements are one block that extends.
-  VARENA_FAILS void* next_slot() {
+  VARENA_MODE void* next_slot() {
 #if VARENA_FENCES
     if (!arena_.extend(data_, size_ * sizeof(T), (size_ + 1) * sizeof(T)))
       detail::raise_out_of_memory("varena: Vector cannot grow: its reservation is full or the OS refused");
@@ -139,8 +132,14 @@ class Vector {
     return arena_.push_uninit(sizeof(T), alignof(T));
 #endif
   }
+  // Elements are pushed one after another: the arena's minimum alignment
+  // must not pad them apart.
+  static Options element_options(Options options) noexcept {
+    options.min_align = alignof(T);
+    return options;
+  }
   // Gives back the room of element `index`, the last one.
-  void drop_slot(std::size_t index) noexcept {
+  VARENA_MODE void drop_slot(std::size_t index) noexcept {
 #if VARENA_FENCES
     arena_.extend(data_, (index + 1) * sizeof(T), index * sizeof(T));
 #else
