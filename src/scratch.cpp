@@ -85,13 +85,11 @@ Arena* pick(const Arena* const* conflicts, std::size_t count, std::size_t limit,
 
 }  // namespace
 
-Arena* scratch_arena(const Arena* const* conflicts, std::size_t count) noexcept {
+Arena* scratch_arena(const Arena* const* conflicts, std::size_t count, bool checks) noexcept {
   bool conflict;
   if (Arena* a = pick(conflicts, count, defaults::scratch_arenas, &conflict)) return a;
   if (!conflict) return nullptr;
-#if VARENA_CHECKS
-  all_conflict(count);
-#endif
+  if (checks) all_conflict(count);
   if (Arena* spare = pick(conflicts, count, kSlots, &conflict)) return spare;
   if (!conflict) return nullptr;
   all_conflict(count);

@@ -112,6 +112,7 @@ TEST_F(Contract, ViolationMessagesSayItIsAViolation) {
 TEST_F(Contract, BadAlignmentFailsWithoutChangingTheArena) {
   Arena arena;
   arena.push(10, 1);
+  const std::size_t before = arena.position();
   for (int i = 0; i < 5; ++i) {
     try {
       arena.push(8, misaligned(i));
@@ -122,16 +123,22 @@ TEST_F(Contract, BadAlignmentFailsWithoutChangingTheArena) {
           << e.what();
     }
     EXPECT_EQ(arena.try_push(8, misaligned(i)), nullptr);
-    EXPECT_EQ(arena.position(), 10u);
+    EXPECT_EQ(arena.position(), before);
   }
 }
 
 TEST_F(Contract, RestorePastThePositionIsIgnored) {
   Arena arena;
   arena.push(100, 1);
-  arena.restore(101);
+  const std::size_t before = arena.position();
+  arena.restore(before + 1);
   arena.restore(SIZE_MAX);
-  EXPECT_EQ(arena.position(), 100u);
+  EXPECT_EQ(arena.position(), before);
+  {
+    varena::Scope stale(arena);
+    arena.reset();
+  }  // a stale scope's end is a restore past the position: ignored too
+  EXPECT_EQ(arena.position(), 0u);
 }
 
 TEST_F(Contract, PushIntoAMovedFromArenaFails) {
@@ -139,6 +146,11 @@ TEST_F(Contract, PushIntoAMovedFromArenaFails) {
   Arena other(std::move(arena));
   EXPECT_THROW(arena.push(8), varena::OutOfMemory);
   EXPECT_EQ(arena.try_push(8), nullptr);
+  // Zero bytes too: the documented error, never a null pointer as success.
+  EXPECT_THROW(arena.push(0), varena::OutOfMemory);
+  EXPECT_THROW(arena.push_uninit(0), varena::OutOfMemory);
+  EXPECT_EQ(arena.try_push(0), nullptr);
+  EXPECT_THROW(arena.push_array<int>(0), varena::OutOfMemory);
   EXPECT_EQ(arena.position(), 0u);
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <varena/varena.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <set>
@@ -156,4 +158,66 @@ TEST(PoolTest, ArenaFullIsACleanOutOfMemory) {
     }
   }
   EXPECT_TRUE(failed);
+}
+
+// A restore into the middle of a chunk while some of its slots are live: the
+// pool forgets the chunk, and those slots, freed later, must not come back,
+// because the arena hands their memory out again.
+TEST(PoolTest, SlotsFreedAfterTheArenaTookTheirChunkAreNeverReused) {
+  SKIP_IF_FENCED();
+  Arena arena;
+  Pool<long> pool(arena);
+  long* a = pool.make(1);
+  pool.make(2);
+  arena.restore(2 * sizeof(long));  // inside the chunk: a's memory is still the arena's and in use
+  pool.destroy(a);
+  arena.reset();
+  long* block = arena.push_array<long>(4);
+  long* fresh = pool.make(42);
+  EXPECT_FALSE(fresh >= block && fresh < block + 4) << "the pool handed out memory the arena also handed out";
+  EXPECT_EQ(block[0], 0);
+  EXPECT_EQ(*fresh, 42);
+}
+
+TEST(PoolTest, RandomRestoresNeverMakeThePoolAndTheArenaShareMemory) {
+  std::mt19937 rng(7);
+  Arena arena;
+  Pool<std::uint64_t> pool(arena);
+  std::vector<std::uint64_t*> live;
+  std::vector<std::pair<unsigned char*, std::size_t>> blocks;  // live arena blocks, filled with 0xB7
+  for (int step = 0; step < 20000; ++step) {
+    const unsigned op = rng() % 10;
+    if (op < 4) {
+      live.push_back(pool.make(static_cast<std::uint64_t>(step)));
+    } else if (op < 6 && !live.empty()) {
+      const std::size_t i = rng() % live.size();
+      pool.destroy(live[i]);
+      live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
+    } else if (op < 8) {
+      const std::size_t bytes = 1 + rng() % 200;
+      auto* p = static_cast<unsigned char*>(arena.push(bytes));
+      std::memset(p, 0xB7, bytes);
+      blocks.emplace_back(p, bytes);
+    } else if (op == 8) {
+      const std::size_t to = rng() % (arena.position() + 1);
+      arena.restore(to);
+      char* end = static_cast<char*>(arena.push_uninit(0, 1));
+      // What the arena took back is gone for both.
+      auto dead = [&](const void* p) { return static_cast<const char*>(p) >= end; };
+      live.erase(std::remove_if(live.begin(), live.end(), dead), live.end());
+      blocks.erase(std::remove_if(blocks.begin(), blocks.end(), [&](auto& b) { return dead(b.first); }),
+                   blocks.end());
+      for (auto& b : blocks)  // a block the restore cut into keeps its head only
+        if (reinterpret_cast<char*>(b.first) + b.second > end)
+          b.second = static_cast<std::size_t>(end - reinterpret_cast<char*>(b.first));
+    }
+    if (step % 97 == 0) {
+      for (std::size_t i = 0; i < live.size(); ++i)
+        for (const auto& b : blocks)
+          ASSERT_FALSE(reinterpret_cast<unsigned char*>(live[i]) + sizeof(std::uint64_t) > b.first &&
+                       reinterpret_cast<unsigned char*>(live[i]) < b.first + b.second)
+              << "a pool slot overlaps an arena block at step " << step;
+      for (const auto& b : blocks) ASSERT_TRUE(test::all_bytes(b.first, b.second, 0xB7)) << step;
+    }
+  }
 }

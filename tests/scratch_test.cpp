@@ -4,6 +4,9 @@
 #include <varena/varena.hpp>
 
 #include <atomic>
+#if !defined(_WIN32)
+#include <pthread.h>
+#endif
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -190,3 +193,35 @@ TEST(ScratchTest, ThreadLocalDestructorsMayStillUseScratch) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(exit_pushes.load(), 4);
 }
+
+#if !defined(_WIN32)
+// Another library's pthread key, created after varena's, so its destructor
+// runs after varena has released this thread's scratch arenas. A Scratch
+// opened there must work (fresh arenas, released again), never touch freed ones.
+namespace {
+pthread_key_t later_key;
+std::atomic<int> late_pushes{0};
+void late_destructor(void*) {
+  Scratch s;
+  auto* p = static_cast<unsigned char*>(s->push(100));
+  if (test::all_bytes(p, 100, 0)) ++late_pushes;
+  std::memset(p, 0xEE, 100);
+}
+}  // namespace
+
+TEST(ScratchTest, APthreadKeyDestructorRunningAfterVarenasMayUseScratch) {
+  { Scratch first; }  // varena's own key exists from here on
+  ASSERT_EQ(pthread_key_create(&later_key, &late_destructor), 0);
+  late_pushes = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([] {
+      Scratch s;
+      std::memset(s->push(1000), 0xCC, 1000);
+      pthread_setspecific(later_key, &late_pushes);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(late_pushes.load(), 4);
+  pthread_key_delete(later_key);
+}
+#endif

@@ -14,9 +14,12 @@ namespace varena {
 // reused first; otherwise the next slot of the current chunk, carved from the
 // arena (chunks grow from 16 to 1024 slots). Everything goes away with the
 // arena's position: each chunk is followed by a small watch object in the
-// arena whose destructor, run when the arena is restored below the chunk,
-// drops the chunk's slots from the pool, so the pool never hands out memory
-// the arena took back. Not synchronised, like the arena.
+// arena whose destructor, run when the arena is restored into or below the
+// chunk, drops the chunk from the pool, so the pool never hands out memory
+// the arena took back or hands out again. A chunk the arena cut into may
+// still hold live objects below the cut: freeing those later drops their
+// slots instead of reusing them (they return with the arena). Not
+// synchronised, like the arena.
 template <class T>
 class Pool {
  public:
@@ -59,12 +62,12 @@ class Pool {
     return slot;
   }
 
-  // Puts a slot back on the free list. O(1). A slot of a chunk the arena took
-  // back (restored into or below it while the slot was live) is dropped: its
-  // memory belongs to the arena again. Live chunks all lie below the newest
-  // watch, forgotten ones above it.
+  // Puts a slot back on the free list. O(1) (plus a scan of the few chunks
+  // the arena cut into, if any). A slot of a chunk the pool dropped is
+  // dropped too: the arena owns that memory again.
   void deallocate(void* slot) noexcept {
-    if (static_cast<char*>(slot) >= reinterpret_cast<char*>(newest_)) return;
+    char* s = static_cast<char*>(slot);
+    if (s >= reinterpret_cast<char*>(newest_) || (dropped_count_ != 0 && dropped(s))) return;
     free_ = ::new (slot) FreeSlot{free_};
     ++free_count_;
     detail::poison(static_cast<char*>(slot) + sizeof(FreeSlot), kSlotBytes - sizeof(FreeSlot));
@@ -88,7 +91,8 @@ class Pool {
     Pool* pool;
     Watch* older;
     char* chunk;
-    Watch(Pool* p, Watch* o, char* c) noexcept : pool(p), older(o), chunk(c) {}
+    char* chunk_end;
+    Watch(Pool* p, Watch* o, char* c, char* e) noexcept : pool(p), older(o), chunk(c), chunk_end(e) {}
     ~Watch() {
       if (pool != nullptr) pool->released(this);
     }
@@ -99,17 +103,20 @@ class Pool {
     const std::size_t before = arena_->position();
     char* chunk = static_cast<char*>(arena_->push_uninit(slots * kSlotBytes, kSlotAlign));
     detail::Rollback undo([this, before] { arena_->restore(before); });  // if the watch cannot be pushed
-    newest_ = arena_->make<Watch>(this, newest_, chunk);
+    newest_ = arena_->make<Watch>(this, newest_, chunk, chunk + slots * kSlotBytes);
     undo.dismiss();
+    forget_dropped_from(chunk);  // the arena gave this memory again: whatever was dropped there is gone
     next_ = chunk;
     end_ = chunk + slots * kSlotBytes;
     if (chunk_slots_ < 1024) chunk_slots_ *= 2;
   }
 
-  // The arena took back `w`'s chunk and everything after it: forget those
-  // slots. Watches fire newest first, so `w` is this pool's newest.
+  // The arena was restored into or below `w`'s chunk: drop the chunk (and
+  // everything after it). Watches fire newest first, so `w` is this pool's newest.
   void released(Watch* w) noexcept {
     newest_ = w->older;
+    forget_dropped_from(w->chunk);
+    add_dropped(Range{w->chunk, w->chunk_end});
     if (next_ >= w->chunk) next_ = end_ = nullptr;
     FreeSlot** link = &free_;
     while (*link != nullptr) {
@@ -122,6 +129,40 @@ class Pool {
     }
   }
 
+  // Chunks the pool dropped whose memory the arena may not have taken back
+  // yet (a restore into the middle of one): address-ordered, few.
+  struct Range {
+    char* begin;
+    char* end;
+  };
+  static constexpr std::size_t kDropped = 4;
+
+  bool dropped(const char* slot) const noexcept {
+    for (std::size_t i = 0; i < dropped_count_; ++i)
+      if (slot >= dropped_[i].begin && slot < dropped_[i].end) return true;
+    return false;
+  }
+  // Memory from `from` up was taken back by the arena: no slot there can be freed any more.
+  void forget_dropped_from(char* from) noexcept {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < dropped_count_; ++i) {
+      if (dropped_[i].begin >= from) continue;
+      dropped_[kept] = dropped_[i];
+      if (dropped_[kept].end > from) dropped_[kept].end = from;
+      ++kept;
+    }
+    dropped_count_ = kept;
+  }
+  // Past kDropped, the newest two merge: slots of live chunks between them
+  // are then dropped too when freed (never reused, never handed out twice).
+  void add_dropped(Range r) noexcept {
+    if (dropped_count_ == kDropped) {
+      r.begin = dropped_[kDropped - 1].begin;
+      --dropped_count_;
+    }
+    dropped_[dropped_count_++] = r;
+  }
+
   Arena* arena_;
   FreeSlot* free_ = nullptr;
   std::size_t free_count_ = 0;
@@ -129,6 +170,8 @@ class Pool {
   char* end_ = nullptr;   // ...and its end
   Watch* newest_ = nullptr;
   std::size_t chunk_slots_ = 16;
+  Range dropped_[kDropped] = {};
+  std::size_t dropped_count_ = 0;
 };
 
 }  // namespace varena

@@ -14,8 +14,10 @@ inline constexpr std::size_t scratch_arenas = 2;  // per thread
 
 namespace detail {
 // This thread's first scratch arena not among `conflicts`, reserved on first
-// use; nullptr if it cannot be reserved. All conflicting is a contract violation.
-Arena* scratch_arena(const Arena* const* conflicts, std::size_t count) noexcept;
+// use; nullptr if it cannot be reserved. All conflicting is a contract
+// violation when `checks` (the caller's VARENA_CHECKS); otherwise a spare
+// arena is handed out.
+Arena* scratch_arena(const Arena* const* conflicts, std::size_t count, bool checks) noexcept;
 // As scratch_arena, among the regular arenas only, never a contract
 // violation: nullptr with *conflict set when every one conflicts (the C API).
 Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t count, bool* conflict) noexcept;
@@ -35,7 +37,7 @@ class Scratch : public Scope {
 
  private:
   VARENA_MODE static Arena& pick(const Arena* const* conflicts, std::size_t count) {
-    if (Arena* a = detail::scratch_arena(conflicts, count)) return *a;
+    if (Arena* a = detail::scratch_arena(conflicts, count, detail::checks)) return *a;
     detail::raise_out_of_memory("varena: cannot reserve a scratch arena for this thread");
   }
 };

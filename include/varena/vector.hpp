@@ -29,18 +29,21 @@ class Vector {
   // on refusal): capacity() elements. Throws OutOfMemory if that fails.
   VARENA_MODE Vector() : Vector(Options{}) {}
   VARENA_MODE explicit Vector(const Options& options)
-      : arena_(element_options(options)), data_(static_cast<T*>(arena_.push_uninit(0, alignof(T)))) {}
+      : arena_(options), data_(static_cast<T*>(arena_.push_uninit(0, alignof(T)))) {}
   // No element moves; the source is left empty and only accepts destruction
   // and assignment.
   Vector(Vector&& other) noexcept
       : arena_(std::move(other.arena_)), data_(std::exchange(other.data_, nullptr)),
-        size_(std::exchange(other.size_, 0)) {}
+        size_(std::exchange(other.size_, 0)), room_(std::exchange(other.room_, 0)),
+        room_bytes_(std::exchange(other.room_bytes_, 0)) {}
   Vector& operator=(Vector&& other) noexcept {
     if (this != &other) {
       clear();
       arena_ = std::move(other.arena_);
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
+      room_ = std::exchange(other.room_, 0);
+      room_bytes_ = std::exchange(other.room_bytes_, 0);
     }
     return *this;
   }
@@ -53,10 +56,8 @@ class Vector {
   // nothing changes.
   template <class... Args>
   VARENA_MODE T& emplace_back(Args&&... args) {
-    void* slot = next_slot();
-    detail::Rollback undo([this] { drop_slot(size_); });
-    T* element = ::new (slot) T(std::forward<Args>(args)...);
-    undo.dismiss();
+    if (VARENA_UNLIKELY(size_ == room_)) grow();
+    T* element = ::new (static_cast<void*>(data_ + size_)) T(std::forward<Args>(args)...);
     ++size_;
     return *element;
   }
@@ -64,10 +65,7 @@ class Vector {
   VARENA_MODE void push_back(T&& value) { emplace_back(std::move(value)); }
 
   // Removes the last element (the vector must not be empty).
-  VARENA_MODE void pop_back() noexcept {
-    data_[--size_].~T();
-    drop_slot(size_);
-  }
+  void pop_back() noexcept { data_[--size_].~T(); }
 
   // Grows with value-initialised elements or shrinks from the back.
   VARENA_MODE void resize(std::size_t n) {
@@ -79,18 +77,22 @@ class Vector {
     while (size_ < n) emplace_back(value);
   }
 
-  VARENA_MODE void clear() noexcept {
+  // Destroys every element; the memory stays for the next ones (shrink_to_fit
+  // gives it back).
+  void clear() noexcept {
     if constexpr (!std::is_trivially_destructible_v<T>)
       for (std::size_t i = size_; i > 0; --i) data_[i - 1].~T();
     size_ = 0;
-    arena_.reset();
-#if VARENA_FENCES
-    if (data_ != nullptr) data_ = static_cast<T*>(arena_.push_uninit(0, alignof(T)));
-#endif
   }
 
   // Gives memory past the last element back to the OS.
-  void shrink_to_fit() noexcept { arena_.trim(); }
+  VARENA_MODE void shrink_to_fit() noexcept {
+    if (data_ == nullptr) return;
+    arena_.extend(data_, room_bytes_, size_ * sizeof(T));  // shrinking the last block always succeeds
+    room_bytes_ = size_ * sizeof(T);
+    room_ = size_;
+    arena_.trim();
+  }
 
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
@@ -121,36 +123,28 @@ class Vector {
   const_iterator cend() const noexcept { return data_ + size_; }
 
  private:
-  // One more element's room right after the last. With VARENA_FENCES every
-  // push is followed by a fence, so the elements are one block that extends.
-  VARENA_MODE void* next_slot() {
-#if VARENA_FENCES
-    if (!arena_.extend(data_, size_ * sizeof(T), (size_ + 1) * sizeof(T)))
-      detail::raise_out_of_memory("varena: Vector cannot grow: its reservation is full or the OS refused");
-    return data_ + size_;
-#else
-    return arena_.push_uninit(sizeof(T), alignof(T));
-#endif
-  }
-  // Elements are pushed one after another: the arena's minimum alignment
-  // must not pad them apart.
-  static Options element_options(Options options) noexcept {
-    options.min_align = alignof(T);
-    return options;
-  }
-  // Gives back the room of element `index`, the last one.
-  VARENA_MODE void drop_slot(std::size_t index) noexcept {
-#if VARENA_FENCES
-    arena_.extend(data_, (index + 1) * sizeof(T), index * sizeof(T));
-#else
-    (void)index;
-    arena_.pop(sizeof(T));
-#endif
+  // Room for more elements: the elements' block extends in place -- by steps
+  // that double it (from 4 KiB, at most 64 MiB at a time), then by one
+  // element when the reservation is nearly full. Committing happens inside
+  // extend, out of line; fresh memory needs no zeroing.
+  VARENA_MODE VARENA_NOINLINE void grow() {
+    constexpr std::size_t kMinStep = 4096, kMaxStep = std::size_t{64} << 20;
+    const std::size_t step = room_bytes_ < kMinStep ? kMinStep : room_bytes_ < kMaxStep ? room_bytes_ : kMaxStep;
+    std::size_t wanted = room_bytes_ + step;
+    if (wanted < room_bytes_ || !arena_.extend(data_, room_bytes_, wanted)) {
+      wanted = (size_ + 1) * sizeof(T);
+      if (size_ + 1 > capacity() || !arena_.extend(data_, room_bytes_, wanted))
+        detail::raise_out_of_memory("varena: Vector cannot grow: its reservation is full or the OS refused");
+    }
+    room_bytes_ = wanted;
+    room_ = wanted / sizeof(T);
   }
 
-  Arena arena_;  // holds exactly the elements: position() == size() * sizeof(T)
+  Arena arena_;  // one block, data_: room_bytes_ long, the elements at its start
   T* data_;
   std::size_t size_ = 0;
+  std::size_t room_ = 0;        // elements that fit in the block
+  std::size_t room_bytes_ = 0;  // the block's size, as pushed or last extended
 };
 
 }  // namespace varena
