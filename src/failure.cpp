@@ -39,7 +39,7 @@ void call_failure_handler(const char* message) {
 }
 
 void contract_violation(const char* message) noexcept {
-  std::fprintf(stderr, "%s\nvarena: contract violation, aborting (see DESIGN.md, \"Errors\")\n", message);
+  std::fprintf(stderr, "%s\nvarena: contract violation, aborting (see docs/CONTRACT.md, \"Errors\")\n", message);
   std::fflush(stderr);
   std::abort();
 }

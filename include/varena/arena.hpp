@@ -393,7 +393,12 @@ class Cursor {
       detail::unpoison(start, bytes);
       return start;
     }
-    return push_slow(bytes, align);
+    // Through the arena, which commits (or throws, with both as they were).
+    // The cursor's own address never escapes, so it can live in registers.
+    store();
+    void* p = refill(*arena_, bytes, align);
+    load();
+    return p;
   }
   // Zero-filled, as Arena::push.
   VARENA_MODE void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
@@ -419,12 +424,8 @@ class Cursor {
     arena_->cur_ = cur_;
     if constexpr (detail::checks) synced_ = cur_;
   }
-  // Through the arena, which commits (or throws, leaving both as they were).
-  VARENA_MODE VARENA_NOINLINE void* push_slow(std::size_t bytes, std::size_t align) {
-    store();
-    void* p = arena_->push_uninit(bytes, align);
-    load();
-    return p;
+  VARENA_MODE VARENA_NOINLINE static void* refill(Arena& arena, std::size_t bytes, std::size_t align) {
+    return arena.push_uninit(bytes, align);
   }
 
   Arena* arena_;

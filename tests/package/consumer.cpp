@@ -1,4 +1,4 @@
-// Uses every name of DESIGN.md through the installed headers and library.
+// Uses every name of docs/CONTRACT.md through the installed headers and library.
 #include <varena/varena.hpp>
 
 #include <cstdio>
