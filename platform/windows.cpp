@@ -10,6 +10,7 @@
 #include <windows.h>
 
 #include <varena/vm.hpp>
+#include <varena/detail/config.hpp>
 #include <varena/detail/thread_exit.hpp>
 
 #include "os_faults.hpp"
@@ -64,8 +65,8 @@ Region reserve_region(std::size_t bytes, bool large_pages) noexcept {
     // Large pages: reserved and committed at once, the size a multiple of the
     // large page; refused (no privilege, no contiguous physical memory) means
     // normal pages instead.
-    const std::size_t rounded = (bytes + large - 1) / large * large;
-    if (rounded >= bytes) {
+    std::size_t rounded;
+    if (detail::align_up(bytes, large, &rounded)) {
       if (void* p = VirtualAlloc(nullptr, rounded, MEM_RESERVE | MEM_COMMIT | MEM_LARGE_PAGES, PAGE_READWRITE))
         return {p, true};
     }

@@ -83,7 +83,7 @@ class Pool {
   };
   static constexpr std::size_t kSlotAlign = alignof(T) > alignof(FreeSlot) ? alignof(T) : alignof(FreeSlot);
   static constexpr std::size_t kSlotBytes =
-      ((sizeof(T) > sizeof(FreeSlot) ? sizeof(T) : sizeof(FreeSlot)) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
+      detail::align_up(sizeof(T) > sizeof(FreeSlot) ? sizeof(T) : sizeof(FreeSlot), kSlotAlign);
 
   // Lives in the arena after its chunk; its destructor runs when the arena
   // is restored into or below the chunk.
