@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <varena/varena.hpp>
 
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -127,13 +128,18 @@ TEST(OutOfMemoryTest, ImpossibleReservationsThrow) {
 enum Step : int { kOk = 0, kNoLimit = 10, kNeverFailed, kWrongMessage, kChanged, kDataLost, kTryPush, kNoRecovery,
                   kNoDegrade, kWrongSize, kUnexpected };
 
+// Under valgrind or a user-mode emulator (qemu) the rlimits govern that
+// runtime's own memory as much as the program's.
+#define SKIP_WHERE_LIMITS_GOVERN_A_RUNTIME()                                                         \
+  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind's own memory counts against the limits"; \
+  if (std::getenv("VARENA_TEST_EMULATED") != nullptr) GTEST_SKIP() << "the emulator's own memory counts against the limits"
+
 // Sanitizer runtimes allocate memory of their own (shadow, thread-local
 // blocks) and abort when RLIMIT_DATA refuses it: these run in plain builds.
 #if defined(VARENA_TEST_SANITIZER)
 #define SKIP_UNDER_SANITIZERS() GTEST_SKIP() << "a sanitizer runtime cannot live under RLIMIT_DATA"
 #else
-#define SKIP_UNDER_SANITIZERS() \
-  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind's own memory counts against the limits"
+#define SKIP_UNDER_SANITIZERS() SKIP_WHERE_LIMITS_GOVERN_A_RUNTIME()
 #endif
 
 TEST(OsRefusal, RefusedCommitIsACleanFailureAndRecovers) {
@@ -194,7 +200,7 @@ TEST(OsRefusal, PushThatFitsTheLimitSucceedsWhenTheGeometricStepDoesNot) {
 }
 
 TEST(OsRefusal, RefusedReservationDegradesTheDefaultAndFailsExplicitSizes) {
-  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind's own memory counts against the limits";
+  SKIP_WHERE_LIMITS_GOVERN_A_RUNTIME();
   const int code = test::in_child([] {
     if (!test::limit(RLIMIT_AS, test::address_space_bytes() + 512 * kMiB)) return int{kNoLimit};
     try {
@@ -226,7 +232,7 @@ TEST(OsRefusal, RefusedReservationDegradesTheDefaultAndFailsExplicitSizes) {
 }
 
 TEST(OsRefusal, ScratchThatCannotReserveThrows) {
-  if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind's own memory counts against the limits";
+  SKIP_WHERE_LIMITS_GOVERN_A_RUNTIME();
   const int code = test::in_child([] {
     if (!test::limit(RLIMIT_AS, test::address_space_bytes() + 8 * kMiB)) return int{kNoLimit};
     try {
