@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <varena/varena.hpp>
 
+#include "support.hpp"
+
 #include <string>
 #include <utility>
 
@@ -12,7 +14,7 @@ namespace {
 
 class Contract : public ::testing::Test {
  protected:
-  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, test::death_test_style()); }
 };
 
 std::size_t misaligned(int i) {

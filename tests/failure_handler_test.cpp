@@ -16,7 +16,7 @@ namespace {
 
 class FailureHandler : public ::testing::Test {
  protected:
-  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, test::death_test_style()); }
   void TearDown() override { varena::set_failure_handler(nullptr); }
 };
 

@@ -132,7 +132,7 @@ enum Step : int { kOk = 0, kNoLimit = 10, kNeverFailed, kWrongMessage, kChanged,
 // runtime's own memory as much as the program's.
 #define SKIP_WHERE_LIMITS_GOVERN_A_RUNTIME()                                                         \
   if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind's own memory counts against the limits"; \
-  if (std::getenv("VARENA_TEST_EMULATED") != nullptr) GTEST_SKIP() << "the emulator's own memory counts against the limits"
+  if (test::under_qemu()) GTEST_SKIP() << "the emulator's own memory counts against the limits"
 
 // Sanitizer runtimes allocate memory of their own (shadow, thread-local
 // blocks) and abort when RLIMIT_DATA refuses it: these run in plain builds.

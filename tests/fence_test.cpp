@@ -14,7 +14,7 @@ namespace {
 
 class Fences : public ::testing::Test {
  protected:
-  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, test::death_test_style()); }
 };
 
 [[maybe_unused]] void overrun(void* block, std::size_t size, std::size_t by) { std::memset(static_cast<char*>(block) + size, 0x41, by); }

@@ -12,7 +12,7 @@ namespace {
 
 class MemorySafety : public ::testing::Test {
  protected:
-  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, test::death_test_style()); }
 };
 
 // Writes through a pointer the optimiser cannot see through.

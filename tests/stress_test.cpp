@@ -24,6 +24,7 @@ constexpr std::size_t kMiB = std::size_t{1} << 20;
 
 TEST(Stress, ThousandsOfThreadsWithScratchGiveTheAddressSpaceBack) {
   if (test::running_under_valgrind()) GTEST_SKIP() << "2000 threads take minutes under valgrind";
+  if (test::under_qemu()) GTEST_SKIP() << "2000 threads each reserving scratch arenas take minutes under qemu-user";
   const int total = 2000, at_once = 16;
   std::atomic<int> bad{0};
   auto worker = [&bad](int id) {
@@ -85,6 +86,7 @@ TEST(Stress, HundredsOfArenasInterleaved) {
 TEST(Stress, AddressSpaceExhaustionFailsCleanlyAndRecovers) {
   if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind manages about 126 GiB of address space in all";
   if (test::running_under_wine()) GTEST_SKIP() << "wine keeps a byte per reserved page: terabytes would need gigabytes";
+  if (test::under_qemu()) GTEST_SKIP() << "qemu-user tracks every reserved guest page: terabytes of reservations take minutes";
   Options o;
   o.reserve = sizeof(void*) == 8 ? std::size_t{1} << 40 : 128 * kMiB;  // 1 TiB, or 128 MiB on 32-bit
   std::vector<std::unique_ptr<Arena>> arenas;

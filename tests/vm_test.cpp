@@ -107,11 +107,11 @@ TEST(Vm, ImpossibleRequestsReturnNull) {
 
 TEST(Vm, AdjacentCommitsAndDecommitsKeepFewMappings) {
 #if defined(__linux__)
-  const std::size_t size = 256 * kMiB;
+  const std::size_t step = 16 * vm::info().page_size;  // 64 KiB to 1 MiB
+  const std::size_t size = 512 * step;                  // room for the 500 steps below at any page size
   char* p = static_cast<char*>(vm::reserve(size));
   ASSERT_NE(p, nullptr);
   const int before = test::mapping_count();
-  const std::size_t step = 16 * vm::info().page_size;
   std::size_t committed = 0;
   for (int cycle = 0; cycle < 1000; ++cycle) {
     const std::size_t target = step * static_cast<std::size_t>(1 + (cycle * 7919) % 500);

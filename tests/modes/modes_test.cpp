@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "../support.hpp"
 #include "mixed_modes.hpp"
 
 #define USER_TU_RUN(ns) \
@@ -47,7 +48,7 @@ TEST(Modes, ScopesNestAcrossModes) {
 }
 
 TEST(Modes, EachTranslationUnitKeepsItsOwnContractChecks) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  GTEST_FLAG_SET(death_test_style, test::death_test_style());
   Arena arena;
   arena.push(64);
   const std::size_t at = arena.position();
