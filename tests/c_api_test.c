@@ -80,6 +80,20 @@ int main(void) {
   CHECK(varena_push(small, 1 << 20, 1, &p) == VARENA_OK);
 #endif
   varena_destroy(small);
+
+  /* Options out of range are clamped, never a failure and never a broken
+   * arena: a commit step of SIZE_MAX once committed nothing at all. */
+  options.reserve = 16 << 20;
+  options.commit_step = SIZE_MAX;
+  options.min_align = 3; /* becomes 4 */
+  CHECK(varena_create(&options, &small) == VARENA_OK);
+  CHECK(varena_push(small, 100000, 1, &p) == VARENA_OK && all_zero((const unsigned char*)p, 100000));
+  memset(p, 1, 100000); /* committed, or this faults */
+  CHECK(varena_push(small, 5, 1, &p) == VARENA_OK && ((size_t)p & 3) == 0);
+  varena_get_stats(small, &stats);
+  CHECK(stats.committed >= stats.position && stats.position % 4 == 0);
+  varena_destroy(small);
+  varena_options_default(&options);
   options.reserve = SIZE_MAX;
   small = (varena_arena*)1;
   CHECK(varena_create(&options, &small) == VARENA_OUT_OF_MEMORY && small == NULL);
