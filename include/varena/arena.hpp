@@ -57,7 +57,7 @@ struct Options {
 
 // Thrown when a push or a reservation cannot be satisfied. what() names the
 // bytes asked and what the arena has reserved and committed.
-class OutOfMemory : public std::bad_alloc {
+class VARENA_API OutOfMemory : public std::bad_alloc {
  public:
   explicit OutOfMemory(const char* message) noexcept;
   const char* what() const noexcept override;
@@ -70,7 +70,7 @@ class OutOfMemory : public std::bad_alloc {
 // The default prints the message and aborts; abort follows a handler that returns.
 using FailureHandler = void (*)(const char* message);
 // Returns the previous handler; nullptr restores the default.
-FailureHandler set_failure_handler(FailureHandler handler) noexcept;
+VARENA_API FailureHandler set_failure_handler(FailureHandler handler) noexcept;
 
 struct ArenaStats {
   std::size_t commits;    // commit calls made to the OS
@@ -85,11 +85,11 @@ namespace detail {
 struct Message {
   char text[240];
 };
-[[noreturn]] void call_failure_handler(const char* message);
-[[noreturn]] void contract_violation(const char* message) noexcept;
-[[noreturn]] void restore_past_position(std::size_t position, std::size_t current) noexcept;
-[[noreturn]] void scope_out_of_order(std::size_t depth, std::size_t innermost) noexcept;
-[[noreturn]] void stale_scope(std::size_t start, std::size_t position) noexcept;
+[[noreturn]] VARENA_API void call_failure_handler(const char* message);
+[[noreturn]] VARENA_API void contract_violation(const char* message) noexcept;
+[[noreturn]] VARENA_API void restore_past_position(std::size_t position, std::size_t current) noexcept;
+[[noreturn]] VARENA_API void scope_out_of_order(std::size_t depth, std::size_t innermost) noexcept;
+[[noreturn]] VARENA_API void stale_scope(std::size_t start, std::size_t position) noexcept;
 
 [[noreturn]] VARENA_MODE inline void raise_out_of_memory(const char* message) {
 #if VARENA_EXCEPTIONS
@@ -196,7 +196,7 @@ inline void zero_dirty(char* p, std::size_t bytes, char* dirty_end) noexcept {
 }
 }  // namespace detail
 
-class Arena : private detail::ArenaFields {
+class VARENA_API Arena : private detail::ArenaFields {
  public:
   using Stats = ArenaStats;
 

@@ -19,7 +19,7 @@ namespace varena {
 #if VARENA_HAS_PMR
 // A std::pmr::memory_resource over an Arena. Allocation failure throws
 // OutOfMemory (a std::bad_alloc), as memory_resource requires.
-class MemoryResource : public std::pmr::memory_resource {
+class VARENA_API MemoryResource : public std::pmr::memory_resource {
  public:
   explicit MemoryResource(Arena& arena) noexcept : arena_(&arena) {}
   Arena& arena() const noexcept { return *arena_; }

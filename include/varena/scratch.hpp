@@ -17,10 +17,10 @@ namespace detail {
 // use; nullptr if it cannot be reserved. All conflicting is a contract
 // violation when `checks` (the caller's VARENA_CHECKS); otherwise a spare
 // arena is handed out.
-Arena* scratch_arena(const Arena* const* conflicts, std::size_t count, bool checks) noexcept;
+VARENA_API Arena* scratch_arena(const Arena* const* conflicts, std::size_t count, bool checks) noexcept;
 // As scratch_arena, among the regular arenas only, never a contract
 // violation: nullptr with *conflict set when every one conflicts (the C API).
-Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t count, bool* conflict) noexcept;
+VARENA_API Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t count, bool* conflict) noexcept;
 }  // namespace detail
 
 // Each thread owns defaults::scratch_arenas arenas, reserved lazily (each of

@@ -10,6 +10,19 @@
 
 #include <stddef.h>
 
+/* What a shared libvarena exports (see VARENA_API in detail/config.hpp). */
+#if defined(VARENA_SHARED) && defined(_WIN32)
+#if defined(VARENA_BUILDING)
+#define VARENA_C_API __declspec(dllexport)
+#else
+#define VARENA_C_API __declspec(dllimport)
+#endif
+#elif defined(VARENA_SHARED) && defined(__GNUC__)
+#define VARENA_C_API __attribute__((visibility("default")))
+#else
+#define VARENA_C_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -48,39 +61,39 @@ typedef struct varena_scratch {
 } varena_scratch;
 
 /* The defaults of the C++ API. */
-void varena_options_default(varena_options* options);
+VARENA_C_API void varena_options_default(varena_options* options);
 
 /* A new arena (options may be NULL for the defaults); *out is NULL on failure. */
-varena_status varena_create(const varena_options* options, varena_arena** out);
+VARENA_C_API varena_status varena_create(const varena_options* options, varena_arena** out);
 /* Releases the arena and its memory. NULL is ignored. */
-void varena_destroy(varena_arena* arena);
+VARENA_C_API void varena_destroy(varena_arena* arena);
 
 /* Memory of `bytes` aligned to `align` (a power of two), zero-filled. */
-varena_status varena_push(varena_arena* arena, size_t bytes, size_t align, void** out);
+VARENA_C_API varena_status varena_push(varena_arena* arena, size_t bytes, size_t align, void** out);
 /* The same, contents unspecified. */
-varena_status varena_push_uninit(varena_arena* arena, size_t bytes, size_t align, void** out);
+VARENA_C_API varena_status varena_push_uninit(varena_arena* arena, size_t bytes, size_t align, void** out);
 /* Zero-filled memory, or NULL on any failure. */
-void* varena_try_push(varena_arena* arena, size_t bytes, size_t align);
+VARENA_C_API void* varena_try_push(varena_arena* arena, size_t bytes, size_t align);
 
-size_t varena_position(const varena_arena* arena);
+VARENA_C_API size_t varena_position(const varena_arena* arena);
 /* Back to an earlier position; VARENA_BAD_POSITION (nothing changes) past it. */
-varena_status varena_restore(varena_arena* arena, size_t position);
+VARENA_C_API varena_status varena_restore(varena_arena* arena, size_t position);
 /* restore(position - bytes), stopping at 0. */
-void varena_pop(varena_arena* arena, size_t bytes);
-void varena_reset(varena_arena* arena);
+VARENA_C_API void varena_pop(varena_arena* arena, size_t bytes);
+VARENA_C_API void varena_reset(varena_arena* arena);
 /* Decommits everything committed past the position. */
-void varena_trim(varena_arena* arena);
+VARENA_C_API void varena_trim(varena_arena* arena);
 /* Fills *out (all zero for a NULL arena). */
-void varena_get_stats(const varena_arena* arena, varena_stats* out);
+VARENA_C_API void varena_get_stats(const varena_arena* arena, varena_stats* out);
 
 /* Begins a scratch scope on the first of the thread's scratch arenas that is
  * not among the `count` conflicts (NULL entries are ignored). */
-varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out);
+VARENA_C_API varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out);
 /* Restores the scratch arena to where the scope began. */
-void varena_scratch_end(varena_scratch scratch);
+VARENA_C_API void varena_scratch_end(varena_scratch scratch);
 
 /* A short English description of a status. */
-const char* varena_status_message(varena_status status);
+VARENA_C_API const char* varena_status_message(varena_status status);
 
 #ifdef __cplusplus
 }

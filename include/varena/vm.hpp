@@ -9,6 +9,8 @@
 // state. Nothing here retries except on EAGAIN.
 #pragma once
 
+#include <varena/detail/config.hpp>
+
 #include <cstddef>
 
 namespace varena::vm {
@@ -22,7 +24,7 @@ struct Info {
 };
 
 // The page sizes of this machine, queried from the OS once.
-const Info& info() noexcept;
+VARENA_API const Info& info() noexcept;
 
 // Reserves `bytes` of address space (a multiple of granularity) without
 // committing any of it. Returns nullptr on failure. With large_pages, asks for
@@ -30,7 +32,7 @@ const Info& info() noexcept;
 // of at least large_page_size are aligned to it and advised for transparent
 // huge pages whatever large_pages says. On Windows, large pages can only be
 // reserved and committed in one call: see reserve_region.
-void* reserve(std::size_t bytes, bool large_pages = false) noexcept;
+VARENA_API void* reserve(std::size_t bytes, bool large_pages = false) noexcept;
 
 // What reserve_region got. Windows grants large pages (with the "Lock pages
 // in memory" privilege) only reserved and committed at once, and they stay
@@ -39,21 +41,21 @@ struct Region {
   void* base;      // nullptr on failure
   bool committed;  // the whole region came committed (large pages)
 };
-Region reserve_region(std::size_t bytes, bool large_pages = false) noexcept;
+VARENA_API Region reserve_region(std::size_t bytes, bool large_pages = false) noexcept;
 
 // Makes [addr, addr + bytes) readable and writable; addr and bytes are
 // multiples of page_size inside a reservation. Memory never committed before
 // reads zero. Returns false, changing nothing, when the OS refuses.
-bool commit(void* addr, std::size_t bytes) noexcept;
+VARENA_API bool commit(void* addr, std::size_t bytes) noexcept;
 
 // Gives the memory of [addr, addr + bytes) back to the OS; the range stays
 // reserved and can be committed again. Returns false when the OS refused
 // (pages locked by mlock/mlockall, for one): the range may then still be
 // committed, resident and hold its old contents -- treat it as such.
-bool decommit(void* addr, std::size_t bytes) noexcept;
+VARENA_API bool decommit(void* addr, std::size_t bytes) noexcept;
 
 // Gives a whole reservation back: the base and size reserve() was called with.
 // False if the OS refused; the range may then stay reserved.
-bool release(void* base, std::size_t bytes) noexcept;
+VARENA_API bool release(void* base, std::size_t bytes) noexcept;
 
 }  // namespace varena::vm

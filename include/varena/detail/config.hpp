@@ -50,6 +50,22 @@
 #define VARENA_MODE
 #endif
 
+// What a shared libvarena exports: the public API's out-of-line functions,
+// nothing else (it is built with hidden visibility). The CMake target defines
+// VARENA_SHARED for itself and its users, and VARENA_BUILDING while compiling
+// it. Empty for the static library.
+#if defined(VARENA_SHARED) && defined(_WIN32)
+#if defined(VARENA_BUILDING)
+#define VARENA_API __declspec(dllexport)
+#else
+#define VARENA_API __declspec(dllimport)
+#endif
+#elif defined(VARENA_SHARED) && defined(__GNUC__)
+#define VARENA_API __attribute__((visibility("default")))
+#else
+#define VARENA_API
+#endif
+
 #if defined(__GNUC__)
 #define VARENA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VARENA_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -1,0 +1,40 @@
+# Run by CTest: installs the built varena into a scratch prefix, then builds a
+# C and a C++ program against it with nothing but pkg-config (the static
+# library, so the C program needs Libs.private), and a Meson project when
+# Meson is installed.
+# Inputs: VARENA_BINARY_DIR, WORK_DIR, BUILD_TYPE, C_COMPILER, CXX_COMPILER, FLAGS.
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+
+find_program(PKG_CONFIG pkg-config REQUIRED)
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --install ${VARENA_BINARY_DIR} --prefix ${prefix} --config ${BUILD_TYPE})
+file(GLOB_RECURSE pc ${prefix}/*/varena.pc)
+if(NOT pc)
+  message(FATAL_ERROR "no varena.pc installed under ${prefix}")
+endif()
+get_filename_component(pc_dir ${pc} DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+set(here ${CMAKE_CURRENT_LIST_DIR})
+run(sh -c "${C_COMPILER} ${FLAGS} -std=c99 -o ${WORK_DIR}/c_consumer ${here}/prog.c $(${PKG_CONFIG} --cflags --libs --static varena)")
+run(${WORK_DIR}/c_consumer)
+run(sh -c "${CXX_COMPILER} ${FLAGS} -std=c++17 -o ${WORK_DIR}/cpp_consumer ${here}/prog.cpp $(${PKG_CONFIG} --cflags --libs --static varena)")
+run(${WORK_DIR}/cpp_consumer)
+
+find_program(MESON meson)
+if(MESON)
+  set(ENV{CC} ${C_COMPILER})
+  set(ENV{CXX} ${CXX_COMPILER})
+  run(${MESON} setup ${WORK_DIR}/meson ${here}/meson)
+  run(${MESON} compile -C ${WORK_DIR}/meson)
+  run(${WORK_DIR}/meson/c_consumer)
+  run(${WORK_DIR}/meson/cpp_consumer)
+else()
+  message(STATUS "meson not installed: the Meson consumer was not built")
+endif()
