@@ -1,5 +1,6 @@
-// Arena: one reservation of address space, committed as the position grows.
-// Pointers never move; memory is handed out and taken back like a stack.
+/// @file
+/// Arena: one reservation of address space, committed as the position grows.
+/// Pointers never move; memory is handed out and taken back like a stack.
 #pragma once
 
 #include <varena/detail/config.hpp>
@@ -13,72 +14,76 @@
 #include <type_traits>
 #include <utility>
 
+/// Virtual-memory arenas: reserve once, commit on demand.
 namespace varena {
 
-// Default sizes; each is explained in the README ("Defaults and limits").
+/// Default sizes; each is explained in the README ("Defaults and limits").
 namespace defaults {
 #if SIZE_MAX > 0xFFFFFFFFu
-inline constexpr std::size_t reserve = std::size_t{64} << 30;          // 64 GiB
-inline constexpr std::size_t scratch_reserve = std::size_t{4} << 30;   // 4 GiB per scratch arena
-inline constexpr std::size_t retain = std::size_t{64} << 20;           // 64 MiB
-inline constexpr std::size_t max_commit_step = std::size_t{1} << 30;   // 1 GiB
+inline constexpr std::size_t reserve = std::size_t{64} << 30;          ///< 64 GiB (256 MiB on 32-bit targets)
+inline constexpr std::size_t scratch_reserve = std::size_t{4} << 30;   ///< 4 GiB per scratch arena (32 MiB on 32-bit)
+inline constexpr std::size_t retain = std::size_t{64} << 20;           ///< 64 MiB (16 MiB on 32-bit targets)
+inline constexpr std::size_t max_commit_step = std::size_t{1} << 30;   ///< 1 GiB (64 MiB on 32-bit targets)
 #else
 inline constexpr std::size_t reserve = std::size_t{256} << 20;
 inline constexpr std::size_t scratch_reserve = std::size_t{32} << 20;
 inline constexpr std::size_t retain = std::size_t{16} << 20;
 inline constexpr std::size_t max_commit_step = std::size_t{64} << 20;
 #endif
-// A default reservation the OS refuses is halved until it fits, down to this.
+/// A default reservation the OS refuses is halved until it fits, down to this.
 inline constexpr std::size_t min_reserve = std::size_t{64} << 20;
-inline constexpr std::size_t commit_step = std::size_t{64} << 10;
-// Commits grow geometrically (doubling what is committed) up to this step.
+inline constexpr std::size_t commit_step = std::size_t{64} << 10;  ///< 64 KiB: the default Options::commit_step
+/// Commits grow geometrically (doubling what is committed) up to this step.
 inline constexpr std::size_t max_commit_growth = std::size_t{64} << 20;
-// The position stays a multiple of this, so pushes aligned to it or less do
-// no alignment work (see the README, "Performance", for what it costs).
+/// The position stays a multiple of this, so pushes aligned to it or less do
+/// no alignment work (see the README, "Performance", for what it costs).
 inline constexpr std::size_t min_align = 16;
-inline constexpr std::size_t max_min_align = 4096;  // the smallest page size anywhere
+inline constexpr std::size_t max_min_align = 4096;  ///< the smallest page size anywhere
 }  // namespace defaults
 
-// Every field is checked and clamped when an arena is created; nothing here
-// can make an arena misbehave.
+/// Every field is checked and clamped when an arena is created; nothing here
+/// can make an arena misbehave.
 struct Options {
-  std::size_t reserve = 0;  // 0: defaults::reserve, halved on failure down to defaults::min_reserve;
-                            // other sizes are rounded up to vm::info().granularity, then taken or refused
-  std::size_t commit_step = defaults::commit_step;  // the smallest commit: rounded up to a power of two
-                                                    // of at least a page, at most defaults::max_commit_step
-  std::size_t retain = defaults::retain;  // bytes that stay committed past the position after
-                                          // restore/pop/reset (rounded down to a page)...
-  bool keep_recent = true;                // ...plus what the last two excursions above that
-                                          // position both used (README, "Retain"); false: at most retain
-  bool large_pages = false;               // best effort, silently falls back
-  std::size_t min_align = defaults::min_align;  // every push is rounded up to a multiple of this:
-                                                // rounded up to a power of two, clamped to [1, 4096]
+  std::size_t reserve = 0;  ///< 0: defaults::reserve, halved on failure down to defaults::min_reserve;
+                            ///< other sizes are rounded up to vm::info().granularity, then taken or refused
+  std::size_t commit_step = defaults::commit_step;  ///< the smallest commit: rounded up to a power of two
+                                                    ///< of at least a page, at most defaults::max_commit_step
+  std::size_t retain = defaults::retain;  ///< bytes that stay committed past the position after
+                                          ///< restore/pop/reset (rounded down to a page)...
+  bool keep_recent = true;                ///< ...plus what the last two excursions above that
+                                          ///< position both used (README, "Retain"); false: at most retain
+  bool large_pages = false;               ///< best effort, silently falls back
+  std::size_t min_align = defaults::min_align;  ///< every push is rounded up to a multiple of this:
+                                                ///< rounded up to a power of two, clamped to [1, 4096]
 };
 
-// Thrown when a push or a reservation cannot be satisfied. what() names the
-// bytes asked and what the arena has reserved and committed.
+/// Thrown when a push or a reservation cannot be satisfied. what() names the
+/// bytes asked and what the arena has reserved and committed.
 class VARENA_API OutOfMemory : public std::bad_alloc {
  public:
+  /// Copies `message` (truncated to 255 characters; nullptr: a generic one).
   explicit OutOfMemory(const char* message) noexcept;
+  /// The message given to the constructor.
   const char* what() const noexcept override;
 
  private:
   char message_[256];
 };
 
-// Called instead of throwing in translation units built without exceptions.
-// The default prints the message and aborts; abort follows a handler that returns.
+/// Called instead of throwing in translation units built without exceptions.
+/// The default prints the message and aborts; abort follows a handler that returns.
 using FailureHandler = void (*)(const char* message);
-// Returns the previous handler; nullptr restores the default.
+/// Installs `handler`. Returns the previous handler; nullptr restores the default.
 VARENA_API FailureHandler set_failure_handler(FailureHandler handler) noexcept;
 
+/// What Arena::stats() counts; the last three only with VARENA_FENCES (zero otherwise).
 struct ArenaStats {
-  std::size_t commits;    // commit calls made to the OS
-  std::size_t decommits;  // decommit calls made to the OS (refused ones not counted)
+  std::size_t commits;    ///< commit calls made to the OS
+  std::size_t decommits;  ///< decommit calls made to the OS (refused ones not counted)
   // Counted only with VARENA_FENCES (zero otherwise):
-  std::size_t pushes;             // blocks pushed
-  std::size_t bytes_requested;    // bytes those pushes asked for
-  std::size_t alignment_padding;  // bytes skipped to align them
+  std::size_t pushes;             ///< blocks pushed
+  std::size_t bytes_requested;    ///< bytes those pushes asked for
+  std::size_t alignment_padding;  ///< bytes skipped to align them
 };
 
 namespace detail {
@@ -196,26 +201,32 @@ inline void zero_dirty(char* p, std::size_t bytes, char* dirty_end) noexcept {
 }
 }  // namespace detail
 
+/// One reservation of address space, committed as the position grows; memory
+/// is handed out and taken back like a stack. Not synchronised.
 class VARENA_API Arena : private detail::ArenaFields {
  public:
-  using Stats = ArenaStats;
+  using Stats = ArenaStats;  ///< what stats() returns
 
-  // With VARENA_FENCES, each block is followed by fence_bytes of fence,
-  // placed at the block's end rounded up to fence_align. Both 0 otherwise.
+  /// With VARENA_FENCES, each block is followed by fence_bytes of fence,
+  /// placed at the block's end rounded up to fence_align. Both 0 otherwise.
+  ///@{
   static constexpr std::size_t fence_bytes = VARENA_FENCES ? 16 + 3 * sizeof(std::size_t) : 0;
   static constexpr std::size_t fence_align = VARENA_FENCES ? alignof(std::size_t) : 1;
+  ///@}
 
-  // Reserves address space (commits nothing). Throws OutOfMemory on failure.
+  /// Reserves address space (commits nothing). Throws OutOfMemory on failure.
   VARENA_MODE Arena() : Arena(Options{}) {}
+  /// As above, with `options`.
   VARENA_MODE explicit Arena(const Options& options) {
     if (!open(options)) fail_reservation(options);
   }
-  // As above, but an arena that could not be reserved is left empty
-  // (reserved() == 0) instead of throwing.
+  /// As above, but an arena that could not be reserved is left empty
+  /// (reserved() == 0) instead of throwing.
   Arena(const Options& options, std::nothrow_t) noexcept { open(options); }
-  // No memory moves; the source is left empty (reserved() == 0) and only
-  // accepts destruction, assignment and the observers.
+  /// No memory moves; the source is left empty (reserved() == 0) and only
+  /// accepts destruction, assignment and the observers.
   Arena(Arena&& other) noexcept : ArenaFields(std::exchange<ArenaFields>(other, {})) {}
+  /// As the destructor, then the move constructor.
   Arena& operator=(Arena&& other) noexcept {
     if (this != &other) {
       close();
@@ -225,72 +236,76 @@ class VARENA_API Arena : private detail::ArenaFields {
   }
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
-  // Runs registered destructors (newest first) and releases the reservation.
+  /// Runs registered destructors (newest first) and releases the reservation.
   ~Arena() { close(); }
 
-  // Zero-filled memory of `bytes` aligned to `align` (a power of two); the
-  // arena's position advances by `bytes` rounded up to Options::min_align.
-  // Throws OutOfMemory (nothing changes) when it cannot be satisfied. O(1).
+  /// Zero-filled memory of `bytes` aligned to `align` (a power of two); the
+  /// arena's position advances by `bytes` rounded up to Options::min_align.
+  /// Throws OutOfMemory (nothing changes) when it cannot be satisfied. O(1).
   VARENA_MODE void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t));
-  // As push, contents unspecified. An inline pointer bump; commits out of line.
+  /// As push, contents unspecified. An inline pointer bump; commits out of line.
   VARENA_MODE void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t));
-  // As push / push_uninit, but nullptr instead of throwing, in every build.
+  /// As push, but nullptr instead of throwing, in every build.
   VARENA_MODE void* try_push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept;
+  /// As push_uninit, but nullptr instead of throwing, in every build.
   VARENA_MODE void* try_push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept;
 
-  // `count` value-initialised Ts. Non-trivial destructors run on restore below them.
+  /// `count` value-initialised Ts. Non-trivial destructors run on restore below them.
   template <class T>
   VARENA_MODE T* push_array(std::size_t count) {
     return push_objects<T>(count);
   }
-  // Room for `count` Ts, nothing constructed, no destructors registered.
+  /// Room for `count` Ts, nothing constructed, no destructors registered.
   template <class T>
   VARENA_MODE T* push_array_uninit(std::size_t count) {
     return static_cast<T*>(push_uninit(array_bytes<T>(count), alignof(T)));
   }
-  // Constructs a T. A non-trivial destructor runs exactly once when the arena
-  // is restored below it, reset or destroyed (newest first), however makes
-  // nest; trivial types pay nothing. If the constructor throws, the arena is
-  // as before.
+  /// Constructs a T. A non-trivial destructor runs exactly once when the arena
+  /// is restored below it, reset or destroyed (newest first), however makes
+  /// nest; trivial types pay nothing. If the constructor throws, the arena is
+  /// as before.
   template <class T, class... Args>
   VARENA_MODE T* make(Args&&... args) {
     return push_objects<T>(1, std::forward<Args>(args)...);
   }
-  // A NUL-terminated copy of s; the view excludes the terminator.
+  /// A NUL-terminated copy of s; the view excludes the terminator.
   VARENA_MODE std::string_view push_string(std::string_view s);
 
-  // Resizes the most recent block in place; new bytes are zero-filled, and
-  // shrinking gives the tail back. False, changing nothing, if `block` of
-  // `old_bytes` is not the last block or the memory cannot be committed.
+  /// Resizes the most recent block in place; new bytes are zero-filled, and
+  /// shrinking gives the tail back. False, changing nothing, if `block` of
+  /// `old_bytes` is not the last block or the memory cannot be committed.
   VARENA_MODE bool extend(void* block, std::size_t old_bytes, std::size_t new_bytes) noexcept;
 
-  // Bytes in use from the arena's base: always a multiple of Options::min_align.
+  /// Bytes in use from the arena's base: always a multiple of Options::min_align.
   std::size_t position() const noexcept { return static_cast<std::size_t>(cur_ - base_); }
-  // Back to an earlier position() (rounded up to Options::min_align): runs
-  // destructors registered above it, gives back committed memory past it as
-  // the retain policy says. Past the current position: a contract violation
-  // (abort in debug builds, ignored in release builds). O(1); inline, a few
-  // compares and a store, when no destructor runs and nothing is decommitted.
+  /// Back to an earlier position() (rounded up to Options::min_align): runs
+  /// destructors registered above it, gives back committed memory past it as
+  /// the retain policy says. Past the current position: a contract violation
+  /// (abort in debug builds, ignored in release builds). O(1); inline, a few
+  /// compares and a store, when no destructor runs and nothing is decommitted.
   VARENA_MODE void restore(std::size_t position) noexcept;
-  // Takes back the last `bytes` pushed (rounded up to Options::min_align, as
-  // push rounds them), stopping at position 0.
+  /// Takes back the last `bytes` pushed (rounded up to Options::min_align, as
+  /// push rounds them), stopping at position 0.
   VARENA_MODE void pop(std::size_t bytes) noexcept;
+  /// Back to position 0, as restore(0).
   VARENA_MODE void reset() noexcept { restore_to(base_); }
-  // Decommits everything committed past the position and forgets what the
-  // retain policy remembered.
+  /// Decommits everything committed past the position and forgets what the
+  /// retain policy remembered.
   void trim() noexcept;
 
+  /// Bytes committed from the arena's base: a multiple of the page size.
   std::size_t committed() const noexcept { return static_cast<std::size_t>(commit_end_ - base_); }
-  // Bytes that may be pushed in all (the reservation minus its guard region).
+  /// Bytes that may be pushed in all (the reservation minus its guard region).
   std::size_t reserved() const noexcept { return usable_; }
-  // Highest position() reached so far.
+  /// Highest position() reached so far.
   std::size_t peak() const noexcept;
-  // True if p points into memory handed out and not yet taken back.
+  /// True if p points into memory handed out and not yet taken back.
   bool owns(const void* p) const noexcept {
     return detail::address(p) >= detail::address(base_) && detail::address(p) < detail::address(cur_);
   }
-  // Every push is rounded up to a multiple of this (Options::min_align, clamped).
+  /// Every push is rounded up to a multiple of this (Options::min_align, clamped).
   std::size_t min_align() const noexcept { return align_mask_ + 1; }
+  /// The OS calls made so far (and, with VARENA_FENCES, the pushes).
   Stats stats() const noexcept { return stats_; }
 
  private:
@@ -336,12 +351,13 @@ class VARENA_API Arena : private detail::ArenaFields {
   void describe_reservation_failure(detail::Message& m, const Options& options) const noexcept;
 };
 
-// Remembers the arena's position; restores it when the scope ends.
-// With VARENA_CHECKS, a scope that ends while a newer scope on the same arena
-// is still open, and a scope used after the arena was restored below its
-// start (a stale scope or Scratch), are contract violations.
+/// Remembers the arena's position; restores it when the scope ends.
+/// With VARENA_CHECKS, a scope that ends while a newer scope on the same arena
+/// is still open, and a scope used after the arena was restored below its
+/// start (a stale scope or Scratch), are contract violations.
 class Scope {
  public:
+  /// Remembers `arena`'s position.
   VARENA_MODE explicit Scope(Arena& arena) noexcept : arena_(&arena), mark_(arena.cur_) {
     if constexpr (detail::checks) depth_ = ++arena.scope_depth_;
   }
@@ -356,9 +372,12 @@ class Scope {
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;
 
+  /// The scope's arena (with VARENA_CHECKS, a stale scope is a contract violation).
+  ///@{
   VARENA_MODE Arena& arena() const noexcept { return (check_not_stale(), *arena_); }
   VARENA_MODE Arena* operator->() const noexcept { return &arena(); }
   VARENA_MODE Arena& operator*() const noexcept { return arena(); }
+  ///@}
 
  private:
   VARENA_MODE void check_not_stale() const noexcept {
@@ -372,20 +391,22 @@ class Scope {
   std::size_t depth_ = 0;  // how many scopes were open on the arena, this one included (checks only)
 };
 
-// A tight loop's pushes with the position in a local variable -- a register --
-// instead of in the arena, so that consecutive pushes do not wait for each
-// other through memory: a push then costs what a hand-written pointer bump
-// costs (README, "Performance"). Same pushes, rounding and errors as Arena's.
-// While a Cursor is live its arena must not be used directly (checked in
-// VARENA_CHECKS builds); the position is written back when the Cursor ends.
-//   { varena::Cursor c(arena); for (auto& n : nodes) n = c.push_uninit(sizeof(Node), alignof(Node)); }
+/// A tight loop's pushes with the position in a local variable -- a register --
+/// instead of in the arena, so that consecutive pushes do not wait for each
+/// other through memory: a push then costs what a hand-written pointer bump
+/// costs (README, "Performance"). Same pushes, rounding and errors as Arena's.
+/// While a Cursor is live its arena must not be used directly (checked in
+/// VARENA_CHECKS builds); the position is written back when the Cursor ends.
+///   `{ varena::Cursor c(arena); for (auto& n : nodes) n = c.push_uninit(sizeof(Node), alignof(Node)); }`
 class Cursor {
  public:
+  /// Takes over `arena`'s position until the cursor ends.
   VARENA_MODE explicit Cursor(Arena& arena) noexcept : arena_(&arena) { load(); }
   VARENA_MODE ~Cursor() { store(); }
   Cursor(const Cursor&) = delete;
   Cursor& operator=(const Cursor&) = delete;
 
+  /// As Arena::push_uninit.
   VARENA_MODE void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
     char* start;
     if (VARENA_LIKELY(inline_ && detail::fits_inline(cur_, end_, bytes, align, start))) {
@@ -400,13 +421,13 @@ class Cursor {
     load();
     return p;
   }
-  // Zero-filled, as Arena::push.
+  /// Zero-filled, as Arena::push.
   VARENA_MODE void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
     char* p = static_cast<char*>(push_uninit(bytes, align));
     detail::zero_dirty(p, bytes, dirty_end_);
     return p;
   }
-  // The arena's position as it will be when the cursor ends.
+  /// The arena's position as it will be when the cursor ends.
   std::size_t position() const noexcept { return static_cast<std::size_t>(cur_ - arena_->base_); }
 
  private:

@@ -1,5 +1,6 @@
-// Pool<T>: fixed-size slots carved from an Arena, with an intrusive free
-// list, for objects that come and go individually inside an arena's lifetime.
+/// @file
+/// Pool<T>: fixed-size slots carved from an Arena, with an intrusive free
+/// list, for objects that come and go individually inside an arena's lifetime.
 #pragma once
 
 #include <varena/arena.hpp>
@@ -10,19 +11,21 @@
 
 namespace varena {
 
-// Allocate and free are O(1): a freed slot goes on the free list and is
-// reused first; otherwise the next slot of the current chunk, carved from the
-// arena (chunks grow from 16 to 1024 slots). Everything goes away with the
-// arena's position: each chunk is followed by a small watch object in the
-// arena whose destructor, run when the arena is restored into or below the
-// chunk, drops the chunk from the pool, so the pool never hands out memory
-// the arena took back or hands out again. A chunk the arena cut into may
-// still hold live objects below the cut: freeing those later drops their
-// slots instead of reusing them (they return with the arena). Not
-// synchronised, like the arena.
+/// Fixed-size slots for T carved from an Arena, with an intrusive free list.
+/// Allocate and free are O(1): a freed slot goes on the free list and is
+/// reused first; otherwise the next slot of the current chunk, carved from the
+/// arena (chunks grow from 16 to 1024 slots). Everything goes away with the
+/// arena's position: each chunk is followed by a small watch object in the
+/// arena whose destructor, run when the arena is restored into or below the
+/// chunk, drops the chunk from the pool, so the pool never hands out memory
+/// the arena took back or hands out again. A chunk the arena cut into may
+/// still hold live objects below the cut: freeing those later drops their
+/// slots instead of reusing them (they return with the arena). Not
+/// synchronised, like the arena.
 template <class T>
 class Pool {
  public:
+  /// An empty pool carving its chunks from `arena`, which must outlive it.
   explicit Pool(Arena& arena) noexcept : arena_(&arena) {}
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -30,8 +33,8 @@ class Pool {
     for (Watch* w = newest_; w != nullptr; w = w->older) w->pool = nullptr;
   }
 
-  // Constructs a T in a free slot (freed slots first). Throws OutOfMemory when
-  // the arena cannot grow; if T's constructor throws, the slot is freed again.
+  /// Constructs a T in a free slot (freed slots first). Throws OutOfMemory when
+  /// the arena cannot grow; if T's constructor throws, the slot is freed again.
   template <class... Args>
   VARENA_MODE T* make(Args&&... args) {
     void* slot = allocate();
@@ -41,13 +44,13 @@ class Pool {
     return object;
   }
 
-  // Runs ~T and frees the slot. `object` must come from this pool's make().
+  /// Runs ~T and frees the slot. `object` must come from this pool's make().
   void destroy(T* object) noexcept {
     object->~T();
     deallocate(object);
   }
 
-  // A raw slot for one T (uninitialised). O(1).
+  /// A raw slot for one T (uninitialised). O(1). Throws OutOfMemory when the arena cannot grow.
   VARENA_MODE void* allocate() {
     if (free_ != nullptr) {
       FreeSlot* slot = free_;
@@ -62,9 +65,9 @@ class Pool {
     return slot;
   }
 
-  // Puts a slot back on the free list. O(1) (plus a scan of the few chunks
-  // the arena cut into, if any). A slot of a chunk the pool dropped is
-  // dropped too: the arena owns that memory again.
+  /// Puts a slot back on the free list. O(1) (plus a scan of the few chunks
+  /// the arena cut into, if any). A slot of a chunk the pool dropped is
+  /// dropped too: the arena owns that memory again.
   void deallocate(void* slot) noexcept {
     char* s = static_cast<char*>(slot);
     if (s >= reinterpret_cast<char*>(newest_) || (dropped_count_ != 0 && dropped(s))) return;
@@ -73,8 +76,11 @@ class Pool {
     detail::poison(static_cast<char*>(slot) + sizeof(FreeSlot), kSlotBytes - sizeof(FreeSlot));
   }
 
+  /// Slots on the free list.
   std::size_t free_slots() const noexcept { return free_count_; }
+  /// The arena the chunks come from.
   Arena& arena() const noexcept { return *arena_; }
+  /// Bytes per slot: sizeof(T), at least a pointer, rounded up to the slot's alignment.
   static constexpr std::size_t slot_size() noexcept { return kSlotBytes; }
 
  private:

@@ -1,4 +1,5 @@
-// Scratch: a scope on one of this thread's scratch arenas, for temporaries.
+/// @file
+/// Scratch: a scope on one of this thread's scratch arenas, for temporaries.
 #pragma once
 
 #include <varena/arena.hpp>
@@ -9,7 +10,7 @@
 namespace varena {
 
 namespace defaults {
-inline constexpr std::size_t scratch_arenas = 2;  // per thread
+inline constexpr std::size_t scratch_arenas = 2;  ///< scratch arenas per thread
 }
 
 namespace detail {
@@ -23,17 +24,22 @@ VARENA_API Arena* scratch_arena(const Arena* const* conflicts, std::size_t count
 VARENA_API Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t count, bool* conflict) noexcept;
 }  // namespace detail
 
-// Each thread owns defaults::scratch_arenas arenas, reserved lazily (each of
-// defaults::scratch_reserve) and released when the thread exits. A function
-// that returns results in a caller's arena names that arena as a conflict, so
-// its temporaries never land in, and are never freed from, the caller's memory.
-// Throws OutOfMemory if the arena cannot be reserved.
+/// A scope on one of this thread's scratch arenas, for temporaries.
+/// Each thread owns defaults::scratch_arenas arenas, reserved lazily (each of
+/// defaults::scratch_reserve) and released when the thread exits. A function
+/// that returns results in a caller's arena names that arena as a conflict, so
+/// its temporaries never land in, and are never freed from, the caller's memory.
+/// Throws OutOfMemory if the arena cannot be reserved.
 class Scratch : public Scope {
  public:
+  /// A scope on this thread's first scratch arena that is none of the conflicts
+  /// (every one a conflict: a contract violation with VARENA_CHECKS, else a spare arena).
+  ///@{
   VARENA_MODE Scratch() : Scope(pick(nullptr, 0)) {}
   VARENA_MODE explicit Scratch(const Arena& conflict) : Scratch({&conflict}) {}
   VARENA_MODE Scratch(std::initializer_list<const Arena*> conflicts)
       : Scope(pick(conflicts.begin(), conflicts.size())) {}
+  ///@}
 
  private:
   VARENA_MODE static Arena& pick(const Arena* const* conflicts, std::size_t count) {

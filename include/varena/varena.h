@@ -1,4 +1,5 @@
-/* varena's C API (C99): virtual-memory arenas for C and any FFI.
+/** @file
+ * varena's C API (C99): virtual-memory arenas for C and any FFI.
  *
  * Implemented over the C++ core (src/c_api.cpp). Nothing here throws or
  * aborts: every error is a return value, and a failed call changes nothing.
@@ -27,72 +28,80 @@
 extern "C" {
 #endif
 
-typedef struct varena_arena varena_arena; /* opaque */
+typedef struct varena_arena varena_arena; /**< an arena (opaque) */
 
+/** What a call that can fail returns. */
 typedef enum varena_status {
-  VARENA_OK = 0,
-  VARENA_OUT_OF_MEMORY = 1,  /* past the reservation, size overflow, or the OS refused */
-  VARENA_BAD_ALIGNMENT = 2,  /* not a power of two */
-  VARENA_BAD_POSITION = 3,   /* restore past the current position */
-  VARENA_BAD_ARGUMENT = 4,   /* a required pointer was NULL */
-  VARENA_SCRATCH_CONFLICT = 5 /* every scratch arena of the thread is a conflict */
+  VARENA_OK = 0,             /**< success */
+  VARENA_OUT_OF_MEMORY = 1,  /**< past the reservation, size overflow, or the OS refused */
+  VARENA_BAD_ALIGNMENT = 2,  /**< not a power of two */
+  VARENA_BAD_POSITION = 3,   /**< restore past the current position */
+  VARENA_BAD_ARGUMENT = 4,   /**< a required pointer was NULL */
+  VARENA_SCRATCH_CONFLICT = 5 /**< every scratch arena of the thread is a conflict */
 } varena_status;
 
-/* Fill with varena_options_default first. Out-of-range values are clamped as
+/** Fill with varena_options_default first. Out-of-range values are clamped as
  * the C++ Options document, never refused. */
 typedef struct varena_options {
-  size_t reserve;     /* 0: 64 GiB on 64-bit targets, halved on refusal */
-  size_t commit_step; /* the smallest commit: a power of two from a page to 1 GiB */
-  size_t retain;      /* bytes kept committed past the position after restore */
-  int keep_recent;    /* non-zero: also keep what the last two excursions above the position used */
-  int large_pages;    /* non-zero: best-effort large pages */
-  size_t min_align;   /* pushes are rounded up to a multiple of this (a power of two, 1..4096) */
+  size_t reserve;     /**< 0: 64 GiB on 64-bit targets, halved on refusal */
+  size_t commit_step; /**< the smallest commit: a power of two from a page to 1 GiB */
+  size_t retain;      /**< bytes kept committed past the position after restore */
+  int keep_recent;    /**< non-zero: also keep what the last two excursions above the position used */
+  int large_pages;    /**< non-zero: best-effort large pages */
+  size_t min_align;   /**< pushes are rounded up to a multiple of this (a power of two, 1..4096) */
 } varena_options;
 
+/** What varena_get_stats reports: the C++ Arena's observers and stats(). */
 typedef struct varena_stats {
+  /** As the C++ Arena's observers of these names. @{ */
   size_t position, committed, reserved, peak;
-  size_t commits, decommits; /* OS calls made */
+  /** @} */
+  /** OS calls made. @{ */
+  size_t commits, decommits;
+  /** @} */
 } varena_stats;
 
-/* A scope on one of the thread's scratch arenas; end it with varena_scratch_end. */
+/** A scope on one of the thread's scratch arenas; end it with varena_scratch_end. */
 typedef struct varena_scratch {
-  varena_arena* arena;
-  size_t position;
+  varena_arena* arena; /**< the scratch arena */
+  size_t position;     /**< its position when the scope began */
 } varena_scratch;
 
-/* The defaults of the C++ API. */
+/** The defaults of the C++ API. */
 VARENA_C_API void varena_options_default(varena_options* options);
 
-/* A new arena (options may be NULL for the defaults); *out is NULL on failure. */
+/** A new arena (options may be NULL for the defaults); *out is NULL on failure. */
 VARENA_C_API varena_status varena_create(const varena_options* options, varena_arena** out);
-/* Releases the arena and its memory. NULL is ignored. */
+/** Releases the arena and its memory. NULL is ignored. */
 VARENA_C_API void varena_destroy(varena_arena* arena);
 
-/* Memory of `bytes` aligned to `align` (a power of two), zero-filled. */
+/** Memory of `bytes` aligned to `align` (a power of two), zero-filled. */
 VARENA_C_API varena_status varena_push(varena_arena* arena, size_t bytes, size_t align, void** out);
-/* The same, contents unspecified. */
+/** The same, contents unspecified. */
 VARENA_C_API varena_status varena_push_uninit(varena_arena* arena, size_t bytes, size_t align, void** out);
-/* Zero-filled memory, or NULL on any failure. */
+/** Zero-filled memory, or NULL on any failure. */
 VARENA_C_API void* varena_try_push(varena_arena* arena, size_t bytes, size_t align);
 
+/** Bytes in use from the arena's base (0 for a NULL arena). */
 VARENA_C_API size_t varena_position(const varena_arena* arena);
-/* Back to an earlier position; VARENA_BAD_POSITION (nothing changes) past it. */
+/** Back to an earlier position; VARENA_BAD_POSITION (nothing changes) past it. */
 VARENA_C_API varena_status varena_restore(varena_arena* arena, size_t position);
-/* restore(position - bytes), stopping at 0. */
+/** restore(position - bytes), stopping at 0. */
 VARENA_C_API void varena_pop(varena_arena* arena, size_t bytes);
+/** Back to position 0. */
 VARENA_C_API void varena_reset(varena_arena* arena);
-/* Decommits everything committed past the position. */
+/** Decommits everything committed past the position. */
 VARENA_C_API void varena_trim(varena_arena* arena);
-/* Fills *out (all zero for a NULL arena). */
+/** Fills *out (all zero for a NULL arena). */
 VARENA_C_API void varena_get_stats(const varena_arena* arena, varena_stats* out);
 
-/* Begins a scratch scope on the first of the thread's scratch arenas that is
+/** Begins a scratch scope on the first of the thread's scratch arenas that is
  * not among the `count` conflicts (NULL entries are ignored). */
 VARENA_C_API varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out);
-/* Restores the scratch arena to where the scope began. */
+/** Restores the scratch arena to where the scope began. */
 VARENA_C_API void varena_scratch_end(varena_scratch scratch);
 
-/* A short English description of a status. */
+/** A short English description of a status. */
 VARENA_C_API const char* varena_status_message(varena_status status);
 
 #ifdef __cplusplus

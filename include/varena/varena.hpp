@@ -1,5 +1,6 @@
-// varena: virtual-memory arenas. Include this for the whole C++ library
-// (<varena/varena.h> is the C API).
+/// @file
+/// varena: virtual-memory arenas. Include this for the whole C++ library
+/// (`<varena/varena.h>` is the C API).
 #pragma once
 
 #include <varena/vm.hpp>
