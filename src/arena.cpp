@@ -157,14 +157,18 @@ void Arena::restore_slow(char* target, bool checks) noexcept {
 
 // The retain policy (README, "Retain"). An excursion above position p runs
 // from one restore to p or below to the next. After restore(p), memory past
-// p + retain stays committed only up to the lower of the highest positions of
-// this excursion and of the one before it: a loop that keeps returning to p
-// with the same working set keeps it, a spike goes at the end of its
-// excursion. The marks are a stack of recent restore levels (rising from the
-// bottom, newest on top); restores the fast path took are not on it, and the
-// lowest of them (low_) tells when the history above p is unknown -- then the
-// excursion before this one stayed within retain of a lower level, so
-// keeping p + retain is exactly what the rule asks.
+// p + retain stays committed up to the lower of the highest positions of this
+// excursion and of the one before it (the one that the restore beginning this
+// one ended): a loop that keeps returning to p with the same working set
+// keeps it, a spike goes at the end of its excursion. And while an enclosing
+// excursion is still under way (a frame around this scope), what its previous
+// round reached stays committed too: the frame is likely to reach it again
+// before it ends, where its own restore decides.
+// The marks are a stack of recent restore levels (rising from the bottom,
+// newest on top); restores the fast path took are not on it, and the lowest
+// of them (low_) tells when the history above a level is unknown -- then the
+// excursion before stayed within retain of a lower level, so keeping
+// p + retain is exactly what the rule asks.
 void Arena::review(std::size_t p) noexcept {
   detail::Mark* m = marks_;
   std::size_t n = mark_count_;
@@ -190,9 +194,21 @@ void Arena::review(std::size_t p) noexcept {
   }
   const bool known = low > p;
 
+  // The enclosing excursions still under way (no restore to their level or
+  // below since they began) and what their previous rounds reached.
+  std::size_t enclosing = 0;
+  for (std::size_t i = n, since = low; i > 0; --i) {
+    since = std::min(since, m[i - 1].low);
+    if (since > m[i - 1].level) enclosing = std::max(enclosing, m[i - 1].closed);
+  }
+
   const std::size_t page = vm::info().page_size;
   std::size_t keep = std::max(detail::align_down(saturating_add(p, retain_), page), round_up(p, page));
-  if (keep_recent_ && known) keep = std::max(keep, std::min(round_up(std::min(peak, prev), page), committed()));
+  if (keep_recent_) {
+    std::size_t recent = enclosing;
+    if (known) recent = std::max(recent, std::min(peak, prev));
+    keep = std::max(keep, std::min(round_up(recent, page), committed()));
+  }
   decommit_from(keep);  // refused: everything stays committed, and says so
 
   // Record this restore: a new mark at p; the mark below it now spans the

@@ -469,3 +469,31 @@ TEST(Frames, ThousandFramesOfRandomSizesKeepContentsAndBoundedCommit) {
   }
   EXPECT_LE(most_committed, 8 * kMiB);
 }
+
+TEST(RetainPolicy, AFrameThatGoesHigherAfterAnInnerScopeMakesNoSyscalls) {
+  // The frame's previous round reached 110 MiB: the inner scope's end, while
+  // the frame is still under way, keeps that; the frame's reset decides.
+  Arena arena;  // default retain, 64 MiB
+  auto frame = [&] {
+    arena.push_uninit(10 * kMiB, 1);
+    {
+      varena::Scope inner(arena);
+      arena.push_uninit(20 * kMiB, 1);
+    }
+    arena.push_uninit(100 * kMiB, 1);
+    arena.reset();
+  };
+  for (int i = 0; i < 3; ++i) frame();
+  const Syscalls settled(arena);
+  for (int i = 0; i < 20; ++i) frame();
+  EXPECT_TRUE(Syscalls(arena) == settled) << "commits " << arena.stats().commits - settled.commits
+                                          << ", decommits " << arena.stats().decommits - settled.decommits;
+  // A spike in an inner scope still goes at the end of the frame.
+  arena.push_uninit(10 * kMiB, 1);
+  {
+    varena::Scope inner(arena);
+    arena.push_uninit(500 * kMiB, 1);
+  }
+  arena.reset();
+  EXPECT_LE(arena.committed(), 120 * kMiB);
+}

@@ -6,6 +6,7 @@
 #include <varena/detail/config.hpp>
 #include <varena/detail/poison.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -253,7 +254,7 @@ class VARENA_API Arena : private detail::ArenaFields {
   /// `count` value-initialised Ts. Non-trivial destructors run on restore below them.
   template <class T>
   VARENA_MODE T* push_array(std::size_t count) {
-    return push_objects<T>(count);
+    return push_objects<T>(0, count);
   }
   /// Room for `count` Ts, nothing constructed, no destructors registered.
   template <class T>
@@ -266,7 +267,7 @@ class VARENA_API Arena : private detail::ArenaFields {
   /// as before.
   template <class T, class... Args>
   VARENA_MODE T* make(Args&&... args) {
-    return push_objects<T>(1, std::forward<Args>(args)...);
+    return push_objects<T>(0, 1, std::forward<Args>(args)...);
   }
   /// A NUL-terminated copy of s; the view excludes the terminator.
   VARENA_MODE std::string_view push_string(std::string_view s);
@@ -312,6 +313,8 @@ class VARENA_API Arena : private detail::ArenaFields {
   friend struct detail::ScratchSlots;
   friend class Scope;
   friend class Cursor;
+  template <class T>
+  friend class Pool;
   struct Unreserved {};
   explicit Arena(Unreserved) noexcept {}
   detail::ArenaFields& fields() noexcept { return *this; }
@@ -330,8 +333,11 @@ class VARENA_API Arena : private detail::ArenaFields {
   VARENA_MODE void check_push_contract(std::size_t bytes, std::size_t align) const noexcept;
   template <class T>
   VARENA_MODE std::size_t array_bytes(std::size_t count) const;
-  template <class T, class... Args>
-  VARENA_MODE T* push_objects(std::size_t count, Args&&... args);
+  // One push: `prefix` raw bytes (aligned to PrefixAlign), then `count` Ts
+  // built from args, then their destructor record. What make, push_array and
+  // Pool (a chunk and its watch, in one push that fails or succeeds whole) use.
+  template <class T, std::size_t PrefixAlign = 1, class... Args>
+  VARENA_MODE T* push_objects(std::size_t prefix, std::size_t count, Args&&... args);
 
   // Out of line (src/arena.cpp, src/fences.cpp).
   bool open(const Options& options, std::size_t default_reserve = defaults::reserve) noexcept;
@@ -601,45 +607,46 @@ std::size_t Arena::array_bytes(std::size_t count) const {
   return count * sizeof(T);
 }
 
-template <class T, class... Args>
-T* Arena::push_objects(std::size_t count, Args&&... args) {
+template <class T, std::size_t PrefixAlign, class... Args>
+T* Arena::push_objects(std::size_t prefix, std::size_t count, Args&&... args) {
   static_assert(sizeof...(Args) == 0 || std::is_constructible_v<T, Args&&...>);
   if constexpr (std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T> &&
-                sizeof...(Args) == 0) {
-    return static_cast<T*>(push(array_bytes<T>(count), alignof(T)));  // value-init of trivial T is zero
-  } else {
-    char* before = cur_;
-    const std::size_t bytes = array_bytes<T>(count);
-    constexpr bool registers = !std::is_trivially_destructible_v<T>;
-    constexpr std::size_t record_align = alignof(detail::DestructorRecord);
-    // One push holds the objects and, after them, their destructor record.
-    std::size_t record_at = bytes;
-    if constexpr (registers)
-      if (!detail::align_up(bytes, record_align, &record_at) ||
-          record_at > SIZE_MAX - sizeof(detail::DestructorRecord))
-        fail_push(SIZE_MAX, alignof(T));
-    const std::size_t total = registers ? record_at + sizeof(detail::DestructorRecord) : bytes;
-    constexpr std::size_t align = alignof(T) > record_align || !registers ? alignof(T) : record_align;
-    char* block = static_cast<char*>(push_uninit(total, align));
-    T* first = reinterpret_cast<T*>(block);
-    // Registered before any object is built, with the count of those built:
-    // makes nested in the constructors register after, and above, this one.
-    detail::DestructorRecord* record = nullptr;
-    if constexpr (registers) {
-      record = ::new (static_cast<void*>(block + record_at))
-          detail::DestructorRecord{destructors_, first, 0, &detail::destroy_backwards<T>};
-      destructors_ = record;
-      if (floor_ < cur_) floor_ = cur_;  // a restore below the record must run it
-    }
-    // A constructor that throws: the restore destroys what was built, newest first.
-    detail::Rollback undo([this, before] { restore_to(before); });
-    for (std::size_t built = 0; built < count; ++built) {
-      ::new (static_cast<void*>(first + built)) T(std::forward<Args>(args)...);
-      if constexpr (registers) record->count = built + 1;
-    }
-    undo.dismiss();
-    return first;
+                sizeof...(Args) == 0 && PrefixAlign == 1) {
+    if (prefix == 0) return static_cast<T*>(push(array_bytes<T>(count), alignof(T)));  // value-init: zero
   }
+  char* before = cur_;
+  constexpr bool registers = !std::is_trivially_destructible_v<T>;
+  constexpr std::size_t record_align = alignof(detail::DestructorRecord);
+  constexpr std::size_t align = std::max({PrefixAlign, alignof(T), registers ? record_align : 1});
+  // [prefix][objects][record], each part aligned; any overflow is a failed push.
+  std::size_t objects_at, objects_end, record_at = 0, total;
+  const std::size_t bytes = array_bytes<T>(count);
+  if (!detail::align_up(prefix, alignof(T), &objects_at) || detail::add_overflows(objects_at, bytes, &objects_end))
+    fail_push(SIZE_MAX, align);
+  total = objects_end;
+  if constexpr (registers)
+    if (!detail::align_up(objects_end, record_align, &record_at) ||
+        detail::add_overflows(record_at, sizeof(detail::DestructorRecord), &total))
+      fail_push(SIZE_MAX, align);
+  char* block = static_cast<char*>(push_uninit(total, align));
+  T* first = reinterpret_cast<T*>(block + objects_at);
+  // Registered before any object is built, with the count of those built:
+  // makes nested in the constructors register after, and above, this one.
+  detail::DestructorRecord* record = nullptr;
+  if constexpr (registers) {
+    record = ::new (static_cast<void*>(block + record_at))
+        detail::DestructorRecord{destructors_, first, 0, &detail::destroy_backwards<T>};
+    destructors_ = record;
+    if (floor_ < cur_) floor_ = cur_;  // a restore below the record must run it
+  }
+  // A constructor that throws: the restore destroys what was built, newest first.
+  detail::Rollback undo([this, before] { restore_to(before); });
+  for (std::size_t built = 0; built < count; ++built) {
+    ::new (static_cast<void*>(first + built)) T(std::forward<Args>(args)...);
+    if constexpr (registers) record->count = built + 1;
+  }
+  undo.dismiss();
+  return first;
 }
 
 }  // namespace varena

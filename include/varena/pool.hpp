@@ -98,22 +98,23 @@ class Pool {
     Watch* older;
     char* chunk;
     char* chunk_end;
-    Watch(Pool* p, Watch* o, char* c, char* e) noexcept : pool(p), older(o), chunk(c), chunk_end(e) {}
+    // Pushed right after its chunk of `bytes`, in the same push.
+    Watch(Pool* p, Watch* o, std::size_t bytes) noexcept
+        : pool(p), older(o), chunk(reinterpret_cast<char*>(this) - bytes), chunk_end(reinterpret_cast<char*>(this)) {}
     ~Watch() {
       if (pool != nullptr) pool->released(this);
     }
   };
 
+  // The chunk and its watch in one push, which fails (changing nothing) or
+  // succeeds whole.
   VARENA_MODE void carve() {
-    const std::size_t slots = chunk_slots_;
-    const std::size_t before = arena_->position();
-    char* chunk = static_cast<char*>(arena_->push_uninit(slots * kSlotBytes, kSlotAlign));
-    detail::Rollback undo([this, before] { arena_->restore(before); });  // if the watch cannot be pushed
-    newest_ = arena_->make<Watch>(this, newest_, chunk, chunk + slots * kSlotBytes);
-    undo.dismiss();
-    forget_dropped_from(chunk);  // the arena gave this memory again: whatever was dropped there is gone
-    next_ = chunk;
-    end_ = chunk + slots * kSlotBytes;
+    static_assert(kSlotAlign % alignof(Watch) == 0, "the watch starts right at the chunk's end");
+    const std::size_t bytes = chunk_slots_ * kSlotBytes;
+    newest_ = arena_->template push_objects<Watch, kSlotAlign>(bytes, 1, this, newest_, bytes);
+    forget_dropped_from(newest_->chunk);  // the arena gave this memory again: whatever was dropped there is gone
+    next_ = newest_->chunk;
+    end_ = newest_->chunk_end;
     if (chunk_slots_ < 1024) chunk_slots_ *= 2;
   }
 
