@@ -236,10 +236,14 @@ void Arena::forget_history() noexcept {
   dirty_end_ = std::max(dirty_end_, high_);
   high_ = cur_;
   low_ = base_ + usable_;
+  update_floor();
 }
 
 void Arena::update_floor() noexcept {
+  // A restore below low_ takes the slow path, which moves low_: the fast one
+  // then need not.
   char* floor = committed() > retain_ ? commit_end_ - retain_ : base_;
+  if (low_ > floor) floor = low_;
   if (destructors_ != nullptr) {
     char* record_end = reinterpret_cast<char*>(destructors_ + 1);
     if (record_end > floor) floor = record_end;

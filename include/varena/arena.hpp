@@ -135,10 +135,10 @@ struct ArenaFields {
   char* cur_ = nullptr;          // base_ + position(); a multiple of the minimum alignment
   char* commit_end_ = nullptr;   // base_ + committed(); a multiple of the page size
   std::size_t align_mask_ = 0;   // Options::min_align - 1
-  char* floor_ = nullptr;        // restores to [floor_, cur_] run no destructor and leave at most
-                                 // retain committed past the target: they take the fast path
+  char* floor_ = nullptr;        // restores to [floor_, cur_] run no destructor, leave at most retain
+                                 // committed past the target and go no lower than low_: the fast path
   char* high_ = nullptr;         // highest position since the last review (a restore that may decommit)
-  char* low_ = nullptr;          // lowest fast-path restore since the last review (base_ + usable_: none)
+  char* low_ = nullptr;          // lowest restore since the last review (base_ + usable_: none)
   DestructorRecord* destructors_ = nullptr;  // newest (highest) first
   char* base_ = nullptr;
   char* dirty_end_ = nullptr;    // below max(dirty_end_, high_) memory may hold old data; above, zero
@@ -550,9 +550,9 @@ inline bool Arena::extend(void* block, std::size_t old_bytes, std::size_t new_by
 // marks feed the retain policy and the zero-fill bookkeeping.
 inline void Arena::restore_to(char* target) noexcept {
   if (VARENA_LIKELY(target >= floor_ && target <= cur_) && !detail::fences) {
-    // In a steady loop neither mark moves: two predicted branches, no store.
+    // The floor is at least low_, so the low mark never moves here; in a
+    // steady loop the high one does not either: a predicted branch, no store.
     if (VARENA_UNLIKELY(cur_ > high_)) high_ = cur_;
-    if (VARENA_UNLIKELY(target < low_)) low_ = target;
     detail::poison(target, static_cast<std::size_t>(cur_ - target));
     cur_ = target;
   } else {
