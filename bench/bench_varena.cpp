@@ -1,7 +1,8 @@
-// The comparison benchmark: varena against the raw bump, mimalloc (when
-// built with it), std::pmr and a chained-chunk arena, in one process. The
-// glibc malloc columns come from bench_glibc.cpp, a separate executable,
-// because linking mimalloc replaces malloc in the whole process.
+// The comparison benchmark: varena against the raw limit, foonathan/memory's
+// memory_stack, RapidJSON's pool, std::pmr, a chained-chunk arena and glibc
+// malloc, all in one process that uses the system's malloc. mimalloc's
+// columns come from bench_mimalloc.cpp, a separate executable, because
+// linking mimalloc replaces malloc in the whole process.
 #include <varena/varena.hpp>
 
 #include <benchmark/benchmark.h>
@@ -10,180 +11,202 @@
 
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "adapters.hpp"
+#include "baselines.hpp"
 #include "churn.hpp"
+#include "harness.hpp"
 #include "json.hpp"
+#include "vectors.hpp"
 #include "workloads.hpp"
-
-#if VARENA_BENCH_MIMALLOC
-#include <mimalloc.h>
-#endif
 
 namespace bench {
 namespace {
 
-constexpr std::size_t kMiB = std::size_t{1} << 20;
+// ---------------------------------------------------------------------------
+// Scopes (the rest are in workloads.hpp).
 
-struct PoolChurn {
+void scope_only_varena(benchmark::State& state) {
   varena::Arena arena;
-  varena::Pool<Object64> pool{arena};
-  void* alloc() { return pool.allocate(); }
-  void free(void* p) { pool.deallocate(p); }
-};
-
-#if VARENA_BENCH_MIMALLOC
-struct MiMallocChurn {
-  void* alloc() { return mi_malloc(sizeof(Object64)); }
-  void free(void* p) { mi_free(p); }
-};
-
-struct MiMallocAdapter : NoCounters {
-  explicit MiMallocAdapter(std::size_t) {}
-  void* alloc(std::size_t bytes) { return mi_malloc(bytes); }
-  void end_batch(void** ptrs, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) mi_free(ptrs[i]);
-  }
-};
-
-// mimalloc's closest thing to an arena: a heap freed in one call.
-struct MiHeapAdapter : NoCounters {
-  mi_heap_t* heap = mi_heap_new();
-  explicit MiHeapAdapter(std::size_t) {}
-  ~MiHeapAdapter() { mi_heap_destroy(heap); }
-  void* alloc(std::size_t bytes) { return mi_heap_malloc(heap, bytes); }
-  void end_batch(void**, std::size_t) {
-    mi_heap_destroy(heap);
-    heap = mi_heap_new();
-  }
-};
-#endif
-
-template <class Adapter>
-void register_allocator(const char* column) {
-  const std::pair<const char*, std::size_t> small[] = {
-      {"push 16 B", 16}, {"push 32 B", 32}, {"push 64 B", 64}, {"push 8-1024 B", 0}};
-  for (const auto& [row, bytes] : small)
-    benchmark::RegisterBenchmark((std::string(row) + "/" + column).c_str(), small_allocations<Adapter>, bytes);
-  for (std::size_t mib : {1, 16, 64})
-    benchmark::RegisterBenchmark(("frame " + std::to_string(mib) + " MiB/" + column).c_str(), frame_loop<Adapter>,
-                                 mib);
+  arena.push(64);
+  scope_batches(state, [&](std::size_t) { varena::Scope scope(arena); });
 }
 
-// Workload 2: zeroed pushes. Fresh memory (never handed out) needs no
-// memset, so push must cost what push_uninit costs there; reused memory
-// costs the memset.
-void zeroed_fresh(benchmark::State& state, bool zeroed) {
+void restore_varena(benchmark::State& state) {
+  varena::Arena arena;
+  arena.push(64);
+  scope_batches(state, [&](std::size_t i) {
+    const std::size_t mark = arena.position();
+    consume(arena.push_uninit(64), i);
+    arena.restore(mark);
+  });
+}
+
+#if VARENA_BENCH_FOONATHAN
+void scope_foonathan(benchmark::State& state) {
+  foonathan::memory::memory_stack<> stack(64 * kKiB);
+  stack.allocate(64, 16);
+  scope_batches(state, [&](std::size_t i) {
+    foonathan::memory::memory_stack_raii_unwind<> scope(stack);
+    consume(stack.allocate(64, 16), i);
+  });
+}
+
+void restore_foonathan(benchmark::State& state) {
+  foonathan::memory::memory_stack<> stack(64 * kKiB);
+  stack.allocate(64, 16);
+  scope_batches(state, [&](std::size_t i) {
+    const auto mark = stack.top();
+    consume(stack.allocate(64, 16), i);
+    stack.unwind(mark);
+  });
+}
+#endif
+
+#if VARENA_BENCH_RAPIDJSON
+// Clear() keeps a user buffer, so this is the pool's cheapest reset.
+void scope_rapidjson(benchmark::State& state) {
+  Buffer buffer(kHuge);
+  rapidjson::MemoryPoolAllocator<> pool(buffer.data(), buffer.size());
+  scope_batches(state, [&](std::size_t i) {
+    consume(pool.Malloc(64), i);
+    pool.Clear();
+  });
+}
+#endif
+
+void scope_pmr(benchmark::State& state) {
+  Buffer buffer(kHuge);
+  std::pmr::monotonic_buffer_resource resource(buffer.data(), buffer.size(), std::pmr::new_delete_resource());
+  scope_batches(state, [&](std::size_t i) {
+    consume(resource.allocate(64, 16), i);
+    resource.release();
+  });
+}
+
+void scope_malloc(benchmark::State& state) {
+  scope_batches(state, [](std::size_t i) {
+    void* p = std::malloc(64);
+    consume(p, i);
+    std::free(p);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Zeroed pushes. Fresh memory (never handed out: here an arena with
+// retain = 0, so each reset decommits everything) needs no memset, so push
+// must cost what push_uninit costs there; reused memory costs the memset.
+
+template <bool Zeroed>
+void zeroed_fresh(benchmark::State& state) {
   varena::Options o;
-  o.reserve = std::size_t{4} << 30;
+  o.retain = 0;
+  o.keep_recent = false;
   varena::Arena arena(o);
-  for (auto _ : state) {
-    if (arena.position() + kBatch * 64 > (std::size_t{1} << 30)) {
-      state.PauseTiming();
-      arena.reset();
-      arena.trim();  // decommitted memory reads zero again: fresh
-      state.ResumeTiming();
-    }
-    for (std::size_t i = 0; i < kBatch; ++i) {
-      auto* p = static_cast<char*>(zeroed ? arena.push(64) : arena.push_uninit(64));
-      p[0] = 1;
-    }
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+  constexpr std::size_t n = 16 * kMiB / 64;
+  run_batches(state, n, [&] {
+    for (std::size_t i = 0; i < n; ++i) consume(Zeroed ? arena.push(64) : arena.push_uninit(64), i);
+    arena.reset();
+    benchmark::ClobberMemory();
+  }, Budget{}, ArenaProbe{arena, {}, {}});
 }
 
 void zeroed_reused_varena(benchmark::State& state) {
   varena::Arena arena;
-  std::memset(arena.push_uninit(kBatch * 64), 0xAB, kBatch * 64);
-  arena.reset();
-  for (auto _ : state) {
-    for (std::size_t i = 0; i < kBatch; ++i) benchmark::DoNotOptimize(arena.push(64));
+  constexpr std::size_t n = kMiB / 64;
+  run_batches(state, n, [&] {
+    for (std::size_t i = 0; i < n; ++i) consume(arena.push(64), i);
     arena.reset();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+    benchmark::ClobberMemory();
+  });
 }
 
 void zeroed_reused_raw(benchmark::State& state) {
-  RawBump bump(2 * kMiB);
-  for (auto _ : state) {
-    for (std::size_t i = 0; i < kBatch; ++i) {
-      void* p = bump.push(64);
-      std::memset(p, 0, 64);
-      benchmark::DoNotOptimize(p);
+  Buffer buffer(2 * kMiB);
+  constexpr std::size_t n = kMiB / 64;
+  run_batches(state, n, [&] {
+    char* p = buffer.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      char* q = p;
+      p += 64;
+      std::memset(q, 0, 64);
+      consume(q, i);
     }
-    bump.reset();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+    benchmark::ClobberMemory();
+  });
 }
 
-// Workload 3: scopes and scratch.
-void scope_push(benchmark::State& state, bool with_push) {
-  varena::Arena arena;
-  arena.push(64);
-  for (auto _ : state) {
-    varena::Scope scope(arena);
-    if (with_push) benchmark::DoNotOptimize(arena.push_uninit(64));
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-
-void scope_push_raw(benchmark::State& state) {
-  RawBump bump(kMiB);
-  for (auto _ : state) {
-    char* mark = bump.mark();
-    benchmark::DoNotOptimize(bump.push(64));
-    bump.restore(mark);
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+// ---------------------------------------------------------------------------
+// Scratch arenas.
 
 void scratch_acquire(benchmark::State& state) {
-  { varena::Scratch warm; }
-  for (auto _ : state) {
+  scope_batches(state, [](std::size_t) {
     varena::Scratch scratch;
-    benchmark::DoNotOptimize(&scratch.arena());
-  }
-  state.SetItemsProcessed(state.iterations());
+    keep(&scratch.arena());
+  });
 }
 
-// Workload 4: a cold fill: a new arena filled with 64-byte objects, each
-// touched, against touching a plain mmap region (4 KiB pages) of the same size.
-void cold_fill_varena(benchmark::State& state, std::size_t bytes) {
-  std::size_t commits = 0;
-  for (auto _ : state) {
-    varena::Arena arena;
-    for (std::size_t done = 0; done < bytes; done += 64) static_cast<char*>(arena.push_uninit(64))[0] = 1;
-    commits = arena.stats().commits;
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * (bytes / 64)));
-  state.counters["commits"] = static_cast<double>(commits);
-}
-
-void cold_fill_mmap(benchmark::State& state, std::size_t bytes) {
-  for (auto _ : state) {
-    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
-      state.SkipWithError("mmap failed");
-      break;
+// Every thread runs scratch scopes with 8 pushes each.
+void scratch_threads(benchmark::State& state) {
+  constexpr std::size_t scopes = 1000;
+  run_batches(state, scopes * 8, [] {
+    for (std::size_t s = 0; s < scopes; ++s) {
+      varena::Scratch scratch;
+      for (std::size_t i = 0; i < 8; ++i) consume(scratch->push_uninit(64), i);
     }
-    char* p = static_cast<char*>(m);
-    for (std::size_t i = 0; i < bytes; i += 64) p[i] = 1;
     benchmark::ClobberMemory();
-    munmap(m, bytes);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * (bytes / 64)));
+  });
 }
 
-// Workload 6: a growing array of ints, one push_back at a time.
+// ---------------------------------------------------------------------------
+// Cold fill: 256 MiB of 64 B pushes (each written) into memory the process
+// never touched: a new arena each time, against a fresh mapping written by
+// hand with a register pointer, 2 MiB-aligned with MADV_HUGEPAGE (the limit:
+// what the kernel charges for huge-page faults) or with MADV_NOHUGEPAGE
+// (4 KiB pages). Unmapping is timed in all three.
+
+constexpr std::size_t kColdBytes = 256 * kMiB;
+
+void cold_fill_varena(benchmark::State& state) {
+  constexpr std::size_t n = kColdBytes / 64;
+  double commits = 0;
+  run_batches(state, n, [&] {
+    varena::Arena arena;
+    for (std::size_t i = 0; i < n; ++i) consume(arena.push_uninit(64), i);
+    commits = static_cast<double>(arena.stats().commits);
+  }, cold_budget());
+  state.counters["commits"] = commits;
+}
+
+template <bool Huge>
+void cold_fill_mmap(benchmark::State& state) {
+  constexpr std::size_t n = kColdBytes / 64;
+  constexpr std::size_t mapped = kColdBytes + (Huge ? kHuge : 0);
+  run_batches(state, n, [&] {
+    void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) die("mmap failed");
+    char* p = static_cast<char*>(m);
+    if (Huge) p = reinterpret_cast<char*>(round_up(reinterpret_cast<std::uintptr_t>(p), kHuge));
+    madvise(p, kColdBytes, Huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    for (std::size_t i = 0; i < n; ++i) {
+      char* q = p;
+      p += 64;
+      consume(q, i);
+    }
+    benchmark::ClobberMemory();
+    munmap(m, mapped);
+  }, cold_budget());
+}
+
+// ---------------------------------------------------------------------------
+// A growing array of ints, one push_back at a time.
+
 constexpr std::size_t kGrowCount = 1000000;
 
 void grow_extend(benchmark::State& state) {
   varena::Arena arena;
-  for (auto _ : state) {
+  run_batches(state, kGrowCount, [&] {
     varena::Scope scope(arena);
     std::size_t capacity = 16, size = 0;
     int* data = arena.push_array_uninit<int>(capacity);
@@ -198,96 +221,115 @@ void grow_extend(benchmark::State& state) {
       }
       data[size++] = static_cast<int>(i);
     }
-    benchmark::DoNotOptimize(data);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kGrowCount));
+    keep(data);
+    benchmark::ClobberMemory();
+  });
 }
 
-template <class Vector, class... Args>
-void grow_vector(benchmark::State& state, Args&... args) {
-  for (auto _ : state) {
-    Vector v(args...);
+void grow_vector(benchmark::State& state) {
+  run_batches(state, kGrowCount, [] {
+    std::vector<int> v;
     for (std::size_t i = 0; i < kGrowCount; ++i) v.push_back(static_cast<int>(i));
-    benchmark::DoNotOptimize(v.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kGrowCount));
+    keep(v.data());
+    benchmark::ClobberMemory();
+  });
 }
 
 void grow_allocator(benchmark::State& state) {
   varena::Arena arena;
-  for (auto _ : state) {
+  run_batches(state, kGrowCount, [&] {
     varena::Scope scope(arena);
     std::vector<int, varena::Allocator<int>> v{varena::Allocator<int>(arena)};
     for (std::size_t i = 0; i < kGrowCount; ++i) v.push_back(static_cast<int>(i));
-    benchmark::DoNotOptimize(v.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kGrowCount));
+    keep(v.data());
+    benchmark::ClobberMemory();
+  });
 }
 
-// Workload 7: every thread runs scratch scopes with a few pushes each.
-void scratch_threads(benchmark::State& state) {
-  for (auto _ : state) {
-    varena::Scratch scratch;
-    for (int i = 0; i < 8; ++i) {
-      auto* p = static_cast<char*>(scratch->push_uninit(64));
-      p[0] = static_cast<char>(i);
-      benchmark::DoNotOptimize(p);
-    }
+// ---------------------------------------------------------------------------
+// Pool<T> churn (churn.hpp).
+
+struct PoolChurn {
+  varena::Arena arena;
+  varena::Pool<Object64> pool{arena};
+  void* alloc() { return pool.allocate(); }
+  void free(void* p) { pool.deallocate(p); }
+};
+
+struct MallocChurn {
+  void* alloc() { return std::malloc(sizeof(Object64)); }
+  void free(void* p) { std::free(p); }
+};
+
+void register_all(bool fresh_process) {
+  if (fresh_process) {
+#if VARENA_BENCH_RAPIDJSON
+    register_json("malloc", true, true);
+#endif
+    return;
   }
-  state.SetItemsProcessed(state.iterations() * 8);
-}
+  register_push_rows<RawLimit>("raw limit");
+  register_push_rows<RawInMemoryAdapter>("raw in memory", kCache | kMixed);
+  register_push_rows<VarenaAdapter>("varena");
+  register_push_rows<VarenaCursorAdapter>("varena cursor", kCache | kMixed);
+#if VARENA_BENCH_FOONATHAN
+  register_push_rows<FoonathanAdapter>("foonathan stack");
+#endif
+#if VARENA_BENCH_RAPIDJSON
+  register_push_rows<RapidJsonPoolAdapter>("RapidJSON pool");
+#endif
+  register_push_rows<PmrMonotonicAdapter>("pmr monotonic");
+  register_push_rows<ChunkAdapter>("chained chunks");
+  register_push_rows<MallocAdapter>("malloc");
 
-void register_all() {
-  register_allocator<VarenaAdapter>("varena");
-  register_allocator<RawBumpAdapter>("raw bump");
-  register_allocator<ChunkAdapter>("chained chunks");
-  register_allocator<PmrMonotonicAdapter>("pmr monotonic");
-#if VARENA_BENCH_MIMALLOC
-  register_allocator<MiMallocAdapter>("mimalloc");
-  register_allocator<MiHeapAdapter>("mi_heap");
+  add_case("Scope begin + end/varena", scope_only_varena);
+  add_case("Scope + push 64 B + end/raw limit", scope_raw);
+  add_case("Scope + push 64 B + end/varena", scope_varena);
+#if VARENA_BENCH_FOONATHAN
+  add_case("Scope + push 64 B + end/foonathan stack", scope_foonathan);
+#endif
+#if VARENA_BENCH_RAPIDJSON
+  add_case("Scope + push 64 B + end/RapidJSON pool", scope_rapidjson);
+#endif
+  add_case("Scope + push 64 B + end/pmr monotonic", scope_pmr);
+  add_case("Scope + push 64 B + end/malloc", scope_malloc);
+  add_case("position + push 64 B + restore/raw limit", scope_raw);
+  add_case("position + push 64 B + restore/varena", restore_varena);
+#if VARENA_BENCH_FOONATHAN
+  add_case("position + push 64 B + restore/foonathan stack", restore_foonathan);
 #endif
 
-  benchmark::RegisterBenchmark("Pool churn 64 B/varena", churn<PoolChurn>);
-#if VARENA_BENCH_MIMALLOC
-  benchmark::RegisterBenchmark("Pool churn 64 B/mimalloc", churn<MiMallocChurn>);
+  add_case("zeroed 64 B fresh/varena", zeroed_fresh<true>);
+  add_case("zeroed 64 B fresh/varena uninit", zeroed_fresh<false>);
+  add_case("zeroed 64 B reused/varena", zeroed_reused_varena);
+  add_case("zeroed 64 B reused/raw limit", zeroed_reused_raw);
+
+  add_case("scratch acquire+release/varena", scratch_acquire);
+  add_case("scratch loop 1 thread/varena", scratch_threads)->Threads(1);
+  add_case("scratch loop 2 threads/varena", scratch_threads)->Threads(2);
+
+  const int fills = smoke() ? 1 : 3;
+  add_case("cold fill 256 MiB/varena", cold_fill_varena)
+      ->Unit(benchmark::kMillisecond)->Iterations(fills);
+  add_case("cold fill 256 MiB/mmap THP", cold_fill_mmap<true>)
+      ->Unit(benchmark::kMillisecond)->Iterations(fills);
+  add_case("cold fill 256 MiB/mmap 4 KiB", cold_fill_mmap<false>)
+      ->Unit(benchmark::kMillisecond)->Iterations(fills);
+
+  add_case("grow array 1M ints/varena", grow_extend);
+  add_case("grow array 1M ints/std::vector", grow_vector);
+  add_case("grow array 1M ints/varena Allocator", grow_allocator);
+
+  add_case("Pool churn 64 B/varena", churn<PoolChurn>);
+  add_case("Pool churn 64 B/malloc", churn<MallocChurn>);
+
+#if VARENA_BENCH_RAPIDJSON
+  register_json("malloc", true, false);
 #endif
-
-  benchmark::RegisterBenchmark("zeroed 64 B fresh/varena", zeroed_fresh, true);
-  benchmark::RegisterBenchmark("zeroed 64 B fresh/varena uninit", zeroed_fresh, false);
-  benchmark::RegisterBenchmark("zeroed 64 B reused/varena", zeroed_reused_varena);
-  benchmark::RegisterBenchmark("zeroed 64 B reused/raw bump", zeroed_reused_raw);
-
-  benchmark::RegisterBenchmark("scope begin+end/varena", scope_push, false);
-  benchmark::RegisterBenchmark("scope + push 64 B/varena", scope_push, true);
-  benchmark::RegisterBenchmark("scope + push 64 B/raw bump", scope_push_raw);
-  benchmark::RegisterBenchmark("scratch acquire+release/varena", scratch_acquire);
-
-  for (std::size_t mib : {256, 1024}) {
-    const std::string row = "cold fill " + std::to_string(mib) + " MiB/";
-    benchmark::RegisterBenchmark((row + "varena").c_str(), cold_fill_varena, mib << 20)->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark((row + "mmap 4 KiB").c_str(), cold_fill_mmap, mib << 20)->Unit(benchmark::kMillisecond);
-  }
-
-  benchmark::RegisterBenchmark("grow array 1M ints/varena", grow_extend);
-  benchmark::RegisterBenchmark("grow array 1M ints/std::vector", grow_vector<std::vector<int>>);
-  benchmark::RegisterBenchmark("grow array 1M ints/varena Allocator", grow_allocator);
-
-#if VARENA_BENCH_RAPIDJSON && VARENA_BENCH_MIMALLOC
-  register_json("mimalloc", false);  // CrtAllocator: malloc is mimalloc in this process
-#endif
-
-  benchmark::RegisterBenchmark("scratch loop 1 thread/varena", scratch_threads)->Threads(1)->UseRealTime();
-  benchmark::RegisterBenchmark("scratch loop 2 threads/varena", scratch_threads)->Threads(2)->UseRealTime();
+  register_vectors();
 }
 
 }  // namespace
 }  // namespace bench
 
-int main(int argc, char** argv) {
-  bench::register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return bench::bench_main(argc, argv, bench::register_all); }

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "harness.hpp"
+
 namespace bench {
 
 struct Object64 {
@@ -25,7 +27,7 @@ void churn(benchmark::State& state) {
     std::memset(p, 1, sizeof(Object64));
   }
   std::uint32_t x = 2463534242u;
-  for (auto _ : state) {
+  run_batches(state, kOps, [&] {
     for (std::size_t i = 0; i < kOps; ++i) {
       x ^= x << 13;
       x ^= x >> 17;
@@ -33,12 +35,11 @@ void churn(benchmark::State& state) {
       void*& slot = live[x % kLive];
       a.free(slot);
       slot = a.alloc();
-      static_cast<Object64*>(slot)->words[0] = i;
+      consume(slot, i);
     }
     benchmark::ClobberMemory();
-  }
+  });
   for (void* p : live) a.free(p);
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kOps));
 }
 
 }  // namespace bench

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "harness.hpp"
+
 namespace bench {
 
 constexpr std::size_t kVectorInts = 100000000;    // 10^8
@@ -21,37 +23,38 @@ struct Record {
   Record(const char* n, std::uint64_t i) : name(n), id(i) {}
 };
 
+// Each batch builds a new vector from empty, as a program would: both
+// columns pay first-touch costs (the fault counter shows how many).
 template <class V>
 void vector_ints(benchmark::State& state) {
-  for (auto _ : state) {
+  run_batches(state, kVectorInts, [] {
     V v;
     for (std::size_t i = 0; i < kVectorInts; ++i) v.push_back(static_cast<int>(i));
-    benchmark::DoNotOptimize(v.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kVectorInts));
+    keep(v.data());
+    benchmark::ClobberMemory();
+  }, cold_budget());
 }
 
 template <class V>
 void vector_records(benchmark::State& state) {
-  for (auto _ : state) {
+  run_batches(state, kVectorRecords, [] {
     V v;
     for (std::size_t i = 0; i < kVectorRecords; ++i) v.emplace_back("a name longer than fifteen", i);
-    benchmark::DoNotOptimize(v.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kVectorRecords));
+    keep(v.data());
+    benchmark::ClobberMemory();
+  }, cold_budget());
 }
 
-inline void register_vectors(bool with_varena) {
-  if (with_varena) {
-    benchmark::RegisterBenchmark("Vector 10^8 ints/varena", vector_ints<varena::Vector<int>>)
-        ->Unit(benchmark::kMillisecond)->Iterations(2);
-    benchmark::RegisterBenchmark("Vector 10^7 records/varena", vector_records<varena::Vector<Record>>)
-        ->Unit(benchmark::kMillisecond)->Iterations(2);
-  }
-  benchmark::RegisterBenchmark("Vector 10^8 ints/std::vector", vector_ints<std::vector<int>>)
-      ->Unit(benchmark::kMillisecond)->Iterations(2);
-  benchmark::RegisterBenchmark("Vector 10^7 records/std::vector", vector_records<std::vector<Record>>)
-      ->Unit(benchmark::kMillisecond)->Iterations(2);
+inline void register_vectors() {
+  const int n = smoke() ? 1 : 2;
+  add_case("Vector 10^8 ints/varena", vector_ints<varena::Vector<int>>)
+      ->Unit(benchmark::kMillisecond)->Iterations(n);
+  add_case("Vector 10^7 records/varena", vector_records<varena::Vector<Record>>)
+      ->Unit(benchmark::kMillisecond)->Iterations(n);
+  add_case("Vector 10^8 ints/std::vector", vector_ints<std::vector<int>>)
+      ->Unit(benchmark::kMillisecond)->Iterations(n);
+  add_case("Vector 10^7 records/std::vector", vector_records<std::vector<Record>>)
+      ->Unit(benchmark::kMillisecond)->Iterations(n);
 }
 
 }  // namespace bench
