@@ -168,12 +168,20 @@ void scratch_threads(benchmark::State& state) {
 
 constexpr std::size_t kColdBytes = 256 * kMiB;
 
+// A new arena filled with 64 B pushes, each written: plainly, or through a
+// Cursor (the loop a user writes when the fill is the hot path).
+template <bool WithCursor>
 void cold_fill_varena(benchmark::State& state) {
   constexpr std::size_t n = kColdBytes / 64;
   double commits = 0;
   run_batches(state, n, [&] {
     varena::Arena arena;
-    for (std::size_t i = 0; i < n; ++i) consume(arena.push_uninit(64), i);
+    if constexpr (WithCursor) {
+      varena::Cursor cursor(arena);
+      for (std::size_t i = 0; i < n; ++i) consume(cursor.push_uninit(64), i);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) consume(arena.push_uninit(64), i);
+    }
     commits = static_cast<double>(arena.stats().commits);
   }, cold_budget());
   state.counters["commits"] = commits;
@@ -309,7 +317,9 @@ void register_all(bool fresh_process) {
   add_case("scratch loop 2 threads/varena", scratch_threads)->Threads(2);
 
   const int fills = smoke() ? 1 : 3;
-  add_case("cold fill 256 MiB/varena", cold_fill_varena)
+  add_case("cold fill 256 MiB/varena cursor", cold_fill_varena<true>)
+      ->Unit(benchmark::kMillisecond)->Iterations(fills);
+  add_case("cold fill 256 MiB/varena", cold_fill_varena<false>)
       ->Unit(benchmark::kMillisecond)->Iterations(fills);
   add_case("cold fill 256 MiB/mmap THP", cold_fill_mmap<true>)
       ->Unit(benchmark::kMillisecond)->Iterations(fills);

@@ -333,10 +333,11 @@ def targets(res):
                 add(9, "Scope + push: varena faster than %s (%s / varena > 1)" % (what, other), r, "%.2fx",
                     r > 1.0, row, "varena", other)
     row = "cold fill 256 MiB"
-    r = res.ratio(row, "varena", "mmap THP")
-    if r is not None:
-        add(9, "cold fill 256 MiB: varena <= 1.15x a hand-touched MADV_HUGEPAGE mapping", r, "%.2fx", r <= 1.15,
-            row, "varena", "mmap THP")
+    for col, name in (("varena", "varena"), ("varena cursor", "varena Cursor")):
+        r = res.ratio(row, col, "mmap THP")
+        if r is not None:
+            add(9, "cold fill 256 MiB: %s <= 1.15x a hand-touched MADV_HUGEPAGE mapping" % name, r, "%.2fx",
+                r <= 1.15, row, col, "mmap THP")
     r = res.ratio(row, "varena", "mmap 4 KiB")
     if r is not None:
         add(9, "cold fill 256 MiB: varena <= 0.1x 4 KiB pages", r, "%.3fx", r <= 0.1, row, "varena", "mmap 4 KiB")
