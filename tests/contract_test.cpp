@@ -104,6 +104,22 @@ TEST_F(Contract, StaleScopeEndAborts) {
           " is used after its arena was restored below that, to 48");
 }
 
+TEST_F(Contract, AnArenaUsedWhileACursorIsLiveAborts) {
+  Arena arena;
+  EXPECT_DEATH(
+      {
+        varena::Cursor cursor(arena);
+        cursor.push(8);
+        arena.push(8);  // the cursor's position would overwrite this push's
+      },
+      "an arena was used directly while a Cursor on it was live");
+  {
+    varena::Cursor cursor(arena);  // the right way: the cursor ends first
+    cursor.push(8);
+  }
+  arena.push(8);
+}
+
 TEST_F(Contract, ViolationMessagesSayItIsAViolation) {
   Arena arena;
   EXPECT_DEATH(arena.push(1, misaligned(0)), "contract violation");
