@@ -471,16 +471,19 @@ TEST(Frames, ThousandFramesOfRandomSizesKeepContentsAndBoundedCommit) {
 }
 
 TEST(RetainPolicy, AFrameThatGoesHigherAfterAnInnerScopeMakesNoSyscalls) {
-  // The frame's previous round reached 110 MiB: the inner scope's end, while
+  // The frame's previous round reached 11 MiB: the inner scope's end, while
   // the frame is still under way, keeps that; the frame's reset decides.
-  Arena arena;  // default retain, 64 MiB
+  Options o;
+  o.reserve = 192 * kMiB;  // fits 32-bit address spaces too
+  o.retain = 4 * kMiB;
+  Arena arena(o);
   auto frame = [&] {
-    arena.push_uninit(10 * kMiB, 1);
+    arena.push_uninit(kMiB, 1);
     {
       varena::Scope inner(arena);
-      arena.push_uninit(20 * kMiB, 1);
+      arena.push_uninit(2 * kMiB, 1);
     }
-    arena.push_uninit(100 * kMiB, 1);
+    arena.push_uninit(10 * kMiB, 1);
     arena.reset();
   };
   for (int i = 0; i < 3; ++i) frame();
@@ -489,11 +492,11 @@ TEST(RetainPolicy, AFrameThatGoesHigherAfterAnInnerScopeMakesNoSyscalls) {
   EXPECT_TRUE(Syscalls(arena) == settled) << "commits " << arena.stats().commits - settled.commits
                                           << ", decommits " << arena.stats().decommits - settled.decommits;
   // A spike in an inner scope still goes at the end of the frame.
-  arena.push_uninit(10 * kMiB, 1);
+  arena.push_uninit(kMiB, 1);
   {
     varena::Scope inner(arena);
-    arena.push_uninit(500 * kMiB, 1);
+    arena.push_uninit(150 * kMiB, 1);
   }
   arena.reset();
-  EXPECT_LE(arena.committed(), 120 * kMiB);
+  EXPECT_LE(arena.committed(), 14 * kMiB);
 }
