@@ -218,7 +218,10 @@ void Arena::review(std::size_t p) noexcept {
     m[n - 1].low = std::min(m[n - 1].low, low);
   }
   if (n < kMarks) {
-    m[n++] = detail::Mark{p, peak, p, end};
+    // The excursion just closed is known only if no unrecorded restore to p
+    // or below began it; otherwise its peak may include an earlier round's,
+    // and the mark says nothing about it (0 keeps nothing past retain).
+    m[n++] = detail::Mark{p, known ? peak : 0, p, end};
   } else {
     m[n - 1].low = std::min(m[n - 1].low, p);  // too deep to remember: above p the history is unknown
   }

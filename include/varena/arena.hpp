@@ -124,7 +124,7 @@ void destroy_backwards(void* objects, std::size_t count) noexcept {
 // One restore level the retain policy remembers (README, "Retain").
 struct Mark {
   std::size_t level;   // the position restored to
-  std::size_t closed;  // the highest position of the excursion above `level` that this restore ended
+  std::size_t closed;  // the highest position of the excursion above `level` that this restore ended (0: unknown)
   std::size_t peak;    // highest position while this was the newest mark
   std::size_t low;     // lowest unrecorded restore while this was the newest mark
 };

@@ -179,7 +179,9 @@ class Excursions {
       recorded = marks_.size() < kArenaMarks;
       if (recorded) marks_.push_back(p);
     }
-    const Level next{p, p, seen.high, reviewed && recorded};
+    // The arena knows what this excursion reached only if the restore that
+    // began it was one it recorded: otherwise it remembers nothing (0).
+    const Level next{p, p, seen.known ? seen.high : 0, reviewed && recorded};
     if (latest.level != p) {
       levels_.push_back(next);
     } else {  // a new excursion above p; the ones below still span this one

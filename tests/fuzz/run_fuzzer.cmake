@@ -14,12 +14,12 @@ if(NOT JOBS)
 endif()
 
 # libFuzzer adds new inputs to (and reduces) its first corpus directory, so it
-# works on a copy: the source tree stays clean, and the corpus a build
-# directory grew is kept for its next run.
+# works on a fresh copy of the committed seeds every run: the source tree
+# stays clean, and every run fuzzes (and is counted) from the same start.
 set(corpus ${WORK}/corpus)
 set(logs ${WORK}/logs)
 set(artifacts ${WORK}/artifacts)
-file(REMOVE_RECURSE ${logs})
+file(REMOVE_RECURSE ${logs} ${corpus})
 file(MAKE_DIRECTORY ${corpus} ${logs} ${artifacts})
 file(GLOB seeds ${SEEDS}/*)
 if(seeds)
