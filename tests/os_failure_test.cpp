@@ -1297,6 +1297,43 @@ TEST(OsFailure, CScratchBegin) {
 }
 
 // ---------------------------------------------------------------------------
+// A refused decommit must not make the retain policy remember a stale height.
+// Found by the model fuzzer: a restore the fast path took (nothing to give
+// back) began an excursion the arena did not record; a refused decommit kept
+// the memory committed, so the restore ending that excursion was reviewed and
+// recorded the lower mark's old peak as what the excursion reached. A frame
+// above it then kept that long-gone spike committed as its "previous round".
+
+TEST(OsFailure, RefusedDecommitDoesNotRecordAStaleHeight) {
+  const std::size_t page = varena::vm::info().page_size;
+  Options o;
+  o.reserve = kReserve;
+  o.retain = page / 2;  // below a page: a restore to a page boundary keeps nothing past it
+  Arena arena(o);
+  arena.push_uninit(2 * page, 16);
+  arena.restore(page);  // a mark at 1 page; the excursion it closed reached 2
+  arena.push_uninit(9 * page, 16);
+  arena.restore(3 * page);  // the spike to 10 pages is given back; the mark below remembers it
+  ASSERT_EQ(arena.committed(), 3 * page);
+  const std::size_t q = 3 * page - page / 4;
+  arena.restore(q);  // at most retain committed past it: the fast path, recorded nowhere
+  arena.push_uninit(2 * page, 16);  // commits a step
+  {
+    FailOsCall fault(1, true, kind(OsCall::decommit));
+    const std::size_t before = arena.committed();
+    arena.restore(q);  // reviewed (more than retain past it); its decommit refused
+    ASSERT_EQ(arena.committed(), before);
+    ASSERT_GE(os_calls_failed(), 1u);
+  }
+  arena.push_uninit(page, 16);
+  arena.restore(q + page / 2);
+  // This excursion reached q + 1 page; the excursion above q before it began
+  // at the unrecorded restore, so nothing is known of it; the frame above 1
+  // page reached 2 pages last round. The 10-page spike is long gone.
+  EXPECT_EQ(arena.committed(), 4 * page);
+}
+
+// ---------------------------------------------------------------------------
 // A refused release: the arena is gone regardless, its address space leaks.
 
 TEST(OsFailure, RefusedReleaseAtDestruction) {
