@@ -10,3 +10,4 @@
 #include <varena/pool.hpp>
 #include <varena/frame.hpp>
 #include <varena/vector.hpp>
+#include <varena/concurrent.hpp>

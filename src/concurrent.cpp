@@ -1,0 +1,192 @@
+// ConcurrentArena's shared half: taking slabs and large blocks from the
+// reservation under one lock, destructor registration, reset.
+#include <varena/concurrent.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace varena {
+namespace {
+
+// Slabs double per thread from the first to the largest; a request that
+// would not fit well in the largest gets a block of its own.
+constexpr std::size_t kFirstSlab = std::size_t{4} << 10;
+constexpr std::size_t kLargestSlab = std::size_t{256} << 10;
+constexpr std::size_t kOwnBlock = kLargestSlab / 4;
+
+// Unique for the process's lifetime: 2^64 resets and moves do not happen.
+std::uint64_t next_epoch() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+Options slab_source(Options options) noexcept {
+  options.min_align = detail::kInlineMinAlign;  // slabs and the inline push agree on it
+  return options;
+}
+
+// This thread's entry for `epoch`, moved to the front (the inline push reads
+// entry 0); a new, empty entry if the thread has none, the least recent one
+// making room.
+detail::Slab& front_entry(detail::Slab* cache, std::uint64_t epoch) noexcept {
+  std::size_t i = 0;
+  while (i < detail::kSlabCache - 1 && cache[i].epoch != epoch) ++i;
+  detail::Slab found = cache[i].epoch == epoch ? cache[i] : detail::Slab{epoch, nullptr, nullptr, kFirstSlab};
+  for (; i > 0; --i) cache[i] = cache[i - 1];
+  cache[0] = found;
+  return cache[0];
+}
+
+}  // namespace
+
+ConcurrentArena::ConcurrentArena(const Options& options)
+    : epoch_(next_epoch()), arena_(slab_source(options)) {
+  reserved_ = arena_.reserved();
+}
+
+ConcurrentArena::ConcurrentArena(ConcurrentArena&& other) noexcept
+    : epoch_(next_epoch()), reserved_(std::exchange(other.reserved_, 0)), arena_(std::move(other.arena_)) {
+  other.check_idle("moving");
+  committed_.store(other.committed_.exchange(0));
+  destructors_.store(other.destructors_.exchange(nullptr));
+  slabs_.store(other.slabs_.exchange(0));
+  slab_bytes_.store(other.slab_bytes_.exchange(0));
+  slab_waste_.store(other.slab_waste_.exchange(0));
+  other.epoch_ = next_epoch();  // slabs threads took from it now belong to this arena's memory
+}
+
+ConcurrentArena& ConcurrentArena::operator=(ConcurrentArena&& other) noexcept {
+  if (this != &other) {
+    check_idle("move-assigning to");
+    other.check_idle("moving");
+    run_destructors();
+    arena_ = std::move(other.arena_);
+    reserved_ = std::exchange(other.reserved_, 0);
+    committed_.store(other.committed_.exchange(0));
+    destructors_.store(other.destructors_.exchange(nullptr));
+    slabs_.store(other.slabs_.exchange(0));
+    slab_bytes_.store(other.slab_bytes_.exchange(0));
+    slab_waste_.store(other.slab_waste_.exchange(0));
+    epoch_ = next_epoch();
+    other.epoch_ = next_epoch();
+  }
+  return *this;
+}
+
+ConcurrentArena::~ConcurrentArena() {
+  check_idle("destroying");
+  run_destructors();
+}
+
+void* ConcurrentArena::take(detail::Slab* cache, std::size_t bytes, std::size_t align, int on_failure) {
+  constexpr std::size_t unit = detail::kInlineMinAlign;
+  std::size_t size;
+  if (reserved_ == 0 || !detail::is_power_of_two(align) || align > kOwnBlock || !detail::align_up(bytes, unit, &size) ||
+      size > kOwnBlock)
+    return take_block(bytes, align, on_failure);  // Arena's rules and errors, word for word
+  const std::size_t a = std::max(align, unit);
+
+  detail::Slab& s = front_entry(cache, epoch_);
+  if (s.cur != nullptr) {
+    char* start = s.cur + (static_cast<std::size_t>(0 - detail::address(s.cur)) & (a - 1));
+    if (start <= s.end && size <= static_cast<std::size_t>(s.end - start)) {
+      s.cur = start + size;
+      detail::unpoison(start, bytes);
+      return start;
+    }
+  }
+
+  // A new slab, big enough for this push at any alignment.
+  std::size_t slab = s.next_size;
+  while (slab < size + a) slab *= 2;
+  char* fresh;
+  {
+    Busy busy(*this);
+    std::lock_guard<std::mutex> lock(mutex_);
+    fresh = static_cast<char*>(arena_.try_push(slab, unit));  // zeroed where it was used before
+    committed_.store(arena_.committed(), std::memory_order_relaxed);
+  }
+  if (fresh == nullptr) return take_block(bytes, align, on_failure);  // the exact request may still fit
+  if (s.cur != nullptr) slab_waste_.fetch_add(static_cast<std::size_t>(s.end - s.cur), std::memory_order_relaxed);
+  slabs_.fetch_add(1, std::memory_order_relaxed);
+  slab_bytes_.fetch_add(slab, std::memory_order_relaxed);
+  detail::poison(fresh, slab);  // each push unpoisons what it hands out
+  s.cur = fresh;
+  s.end = fresh + slab;
+  s.next_size = std::min(slab * 2, kLargestSlab);
+  char* start = fresh + (static_cast<std::size_t>(0 - detail::address(fresh)) & (a - 1));
+  s.cur = start + size;
+  detail::unpoison(start, bytes);
+  return start;
+}
+
+void* ConcurrentArena::take_block(std::size_t bytes, std::size_t align, int on_failure) {
+  Busy busy(*this);
+  std::lock_guard<std::mutex> lock(mutex_);
+  void* p = on_failure == kThrows ? arena_.push(bytes, align) : arena_.try_push(bytes, align);
+  committed_.store(arena_.committed(), std::memory_order_relaxed);
+  return p;
+}
+
+void ConcurrentArena::link(detail::DestructorRecord* record) noexcept {
+  record->previous = destructors_.load(std::memory_order_relaxed);
+  while (!destructors_.compare_exchange_weak(record->previous, record, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+  }
+}
+
+void ConcurrentArena::run_destructors() noexcept {
+  detail::DestructorRecord* r = destructors_.exchange(nullptr, std::memory_order_acquire);
+  while (r != nullptr) {
+    detail::DestructorRecord* previous = r->previous;  // the record may lie in what it destroys
+    r->destroy(r->objects, r->count);
+    r = previous;
+  }
+}
+
+void ConcurrentArena::reset() noexcept {
+  check_idle("resetting");
+  run_destructors();
+  std::lock_guard<std::mutex> lock(mutex_);
+  arena_.reset();
+  committed_.store(arena_.committed(), std::memory_order_relaxed);
+  slabs_.store(0, std::memory_order_relaxed);
+  slab_bytes_.store(0, std::memory_order_relaxed);
+  slab_waste_.store(0, std::memory_order_relaxed);
+  epoch_ = next_epoch();  // every thread's slab of the old generation is forgotten
+}
+
+void ConcurrentArena::trim() noexcept {
+  check_idle("trimming");
+  std::lock_guard<std::mutex> lock(mutex_);
+  arena_.trim();
+  committed_.store(arena_.committed(), std::memory_order_relaxed);
+}
+
+ConcurrentArena::Stats ConcurrentArena::stats() const noexcept {
+  Arena::Stats os;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    os = arena_.stats();
+  }
+  return Stats{os.commits, os.decommits, slabs_.load(std::memory_order_relaxed),
+               slab_bytes_.load(std::memory_order_relaxed), slab_waste_.load(std::memory_order_relaxed)};
+}
+
+void ConcurrentArena::check_idle(const char* operation) const noexcept {
+  // Always looked at: translation units built with VARENA_CHECKS count their
+  // operations in flight even when the library was built without.
+  {
+    const int busy = busy_.load(std::memory_order_relaxed);
+    if (busy != 0) {
+      char text[200];
+      std::snprintf(text, sizeof text,
+                    "varena: %s a ConcurrentArena while %d push/make operation(s) on it are in flight "
+                    "(reset, trim, moves and destruction need every push to have finished)",
+                    operation, busy);
+      detail::contract_violation(text);
+    }
+  }
+}
+
+}  // namespace varena
