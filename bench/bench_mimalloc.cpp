@@ -14,6 +14,7 @@
 #include "churn.hpp"
 #include "harness.hpp"
 #include "json.hpp"
+#include "team.hpp"
 #include "workloads.hpp"
 
 namespace bench {
@@ -70,6 +71,21 @@ void scope_mimalloc(benchmark::State& state) {
   });
 }
 
+// Every thread mallocs its 32 B blocks (each written), then frees them.
+template <unsigned Threads>
+void team_mimalloc(benchmark::State& state) {
+  std::vector<std::vector<void*>> blocks(Threads, std::vector<void*>(kTeamPushes));
+  Team::run(
+      state, Threads,
+      [&](unsigned t) {
+        void** mine = blocks[t].data();
+        std::size_t i = 0;
+        team_share([&] { return mine[i++] = mi_malloc(kTeamPushBytes); });
+        for (std::size_t k = 0; k < kTeamPushes; ++k) mi_free(mine[k]);
+      },
+      [] {});
+}
+
 void register_all(bool fresh_process) {
   if (fresh_process) {
 #if VARENA_BENCH_RAPIDJSON
@@ -86,6 +102,8 @@ void register_all(bool fresh_process) {
   add_case("Scope + push 64 B + end/mimalloc", scope_mimalloc);
   add_case("Pool churn 64 B/varena", churn<PoolChurn>);
   add_case("Pool churn 64 B/mimalloc", churn<MiMallocChurn>);
+  add_case("concurrent push 32 B, 1 thread/mimalloc", team_mimalloc<1>);
+  add_case("concurrent push 32 B, 2 threads/mimalloc", team_mimalloc<2>);
 #if VARENA_BENCH_RAPIDJSON
   register_json("mimalloc", false, false);
 #endif

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "churn.hpp"
 #include "harness.hpp"
 #include "json.hpp"
+#include "team.hpp"
 #include "vectors.hpp"
 #include "workloads.hpp"
 
@@ -157,6 +159,47 @@ void scratch_threads(benchmark::State& state) {
     }
     benchmark::ClobberMemory();
   });
+}
+
+// ---------------------------------------------------------------------------
+// One arena, many threads: 32 B pushes from every thread into one
+// ConcurrentArena, into one Arena behind a std::mutex, and (the reference,
+// no sharing at all) into an Arena of each thread's own; reset between batches.
+
+template <unsigned Threads>
+void team_concurrent(benchmark::State& state) {
+  varena::ConcurrentArena arena;
+  Team::run(
+      state, Threads, [&](unsigned) { team_share([&] { return arena.push_uninit(kTeamPushBytes, 16); }); },
+      [&] { arena.reset(); });
+}
+
+template <unsigned Threads>
+void team_private(benchmark::State& state) {
+  std::vector<varena::Arena> arenas(Threads);
+  Team::run(
+      state, Threads,
+      [&](unsigned t) {
+        varena::Arena& arena = arenas[t];
+        team_share([&] { return arena.push_uninit(kTeamPushBytes, 16); });
+        arena.reset();
+      },
+      [] {});
+}
+
+template <unsigned Threads>
+void team_mutex(benchmark::State& state) {
+  varena::Arena arena;
+  std::mutex lock;
+  Team::run(
+      state, Threads,
+      [&](unsigned) {
+        team_share([&] {
+          std::lock_guard<std::mutex> hold(lock);
+          return arena.push_uninit(kTeamPushBytes, 16);
+        });
+      },
+      [&] { arena.reset(); });
 }
 
 // ---------------------------------------------------------------------------
@@ -315,6 +358,13 @@ void register_all(bool fresh_process) {
   add_case("scratch acquire+release/varena", scratch_acquire);
   add_case("scratch loop 1 thread/varena", scratch_threads)->Threads(1);
   add_case("scratch loop 2 threads/varena", scratch_threads)->Threads(2);
+
+  add_case("concurrent push 32 B, 1 thread/varena", team_private<1>);
+  add_case("concurrent push 32 B, 1 thread/varena concurrent", team_concurrent<1>);
+  add_case("concurrent push 32 B, 1 thread/mutex Arena", team_mutex<1>);
+  add_case("concurrent push 32 B, 2 threads/varena", team_private<2>);
+  add_case("concurrent push 32 B, 2 threads/varena concurrent", team_concurrent<2>);
+  add_case("concurrent push 32 B, 2 threads/mutex Arena", team_mutex<2>);
 
   const int fills = smoke() ? 1 : 3;
   add_case("cold fill 256 MiB/varena cursor", cold_fill_varena<true>)

@@ -43,6 +43,10 @@ FAMILIES = [
     ("scratch", "Scratch arenas",
      "acquire + release, 10^4 a batch; a loop of scratch scopes with 8 pushes of 64 B each, on 1 and 2 threads",
      ["scratch acquire+release", "scratch loop 1 thread", "scratch loop 2 threads"]),
+    ("concurrent", "One arena, many threads",
+     "1 MiB of 32 B pushes per thread a batch (8 B written into each), then a reset (mimalloc: free); ns per push of "
+     "all threads together; varena: an Arena per thread, nothing shared (the reference)",
+     ["concurrent push 32 B, 1 thread", "concurrent push 32 B, 2 threads"]),
     ("cold", "Cold fill",
      "256 MiB of 64 B pushes (each written) into memory this process never touched: a new arena each time; the "
      "limit writes the same bytes by hand into a fresh 2 MiB-aligned MADV_HUGEPAGE mapping",
@@ -59,11 +63,12 @@ FAMILIES = [
 ROW_ORDER = [r for f in FAMILIES for r in f[3]]
 FAMILY_OF = {r: f[0] for f in FAMILIES for r in f[3]}
 
-COLUMNS = ["raw limit", "raw in memory", "varena", "varena cursor", "varena uninit", "foonathan stack", "RapidJSON pool",
+COLUMNS = ["raw limit", "raw in memory", "varena", "varena cursor", "varena concurrent", "mutex Arena", "varena uninit", "foonathan stack", "RapidJSON pool",
            "pmr monotonic", "chained chunks", "malloc", "mimalloc", "mi_heap", "mmap THP", "mmap 4 KiB",
            "std::vector", "varena Allocator"]
 LABEL = {"raw limit": "raw limit (register)", "raw in memory": "raw, pointer in memory",
-         "varena cursor": "varena Cursor",
+         "varena cursor": "varena Cursor", "varena concurrent": "varena ConcurrentArena",
+         "mutex Arena": "Arena + std::mutex",
          "foonathan stack": "foonathan memory_stack", "malloc": "glibc malloc",
          "mmap THP": "mmap + MADV_HUGEPAGE", "mmap 4 KiB": "mmap, 4 KiB pages"}
 ROW_LABEL = {("RapidJSON parse 10 MB", "RapidJSON pool"): "MemoryPoolAllocator",
@@ -396,6 +401,24 @@ def targets(res):
         if r is not None:
             add(3, "%s: %s / varena (informational, > 1: varena faster)" % (row, label(row, other)), r, "%.2fx",
                 True)
+
+    one, two = "concurrent push 32 B, 1 thread", "concurrent push 32 B, 2 threads"
+    a, b = res.ns(one, "varena concurrent"), res.ns(two, "varena concurrent")
+    if a and b:
+        add(12, "ConcurrentArena: 2 threads >= 1.8x the throughput of one", a / b, "%.2fx", a / b >= 1.8,
+            one, "varena concurrent")
+    r = res.ratio(two, "mutex Arena", "varena concurrent")
+    if r is not None:
+        add(12, "ConcurrentArena, 2 threads: >= 3x faster than an Arena behind a std::mutex", r, "%.2fx", r >= 3.0,
+            two, "varena concurrent", "mutex Arena")
+    r = res.ratio(two, "mimalloc", "varena concurrent")
+    if r is not None:
+        add(12, "ConcurrentArena, 2 threads: faster than mi_malloc (+ free) on 2 threads", r, "%.2fx", r > 1.0,
+            two, "varena concurrent", "mimalloc")
+    r = res.ratio(one, "varena concurrent", "varena")
+    if r is not None:
+        add(12, "ConcurrentArena, 1 thread: <= 1.3x a plain Arena push", r, "%.2fx", r <= 1.3,
+            one, "varena concurrent", "varena")
     return checks
 
 
@@ -548,7 +571,7 @@ def main():
                 ", ".join("%s %.2f" % (k, statistics.median(v)) for k, v in c.counters.items()
                           if k != "os_calls_after_first")))
     checks = targets(res)
-    for issue in (9, 3):
+    for issue in (9, 12, 3):
         mine = [c for c in checks if c[0] == issue]
         log("")
         log("issue-%d targets: %d met, %d missed%s" % (

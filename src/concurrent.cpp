@@ -31,7 +31,7 @@ Options slab_source(Options options) noexcept {
 detail::Slab& front_entry(detail::Slab* cache, std::uint64_t epoch) noexcept {
   std::size_t i = 0;
   while (i < detail::kSlabCache - 1 && cache[i].epoch != epoch) ++i;
-  detail::Slab found = cache[i].epoch == epoch ? cache[i] : detail::Slab{epoch, nullptr, nullptr, kFirstSlab};
+  detail::Slab found = cache[i].epoch == epoch ? cache[i] : detail::Slab{epoch, nullptr, nullptr, nullptr, kFirstSlab};
   for (; i > 0; --i) cache[i] = cache[i - 1];
   cache[0] = found;
   return cache[0];
@@ -45,7 +45,10 @@ ConcurrentArena::ConcurrentArena(const Options& options)
 }
 
 ConcurrentArena::ConcurrentArena(ConcurrentArena&& other) noexcept
-    : epoch_(next_epoch()), reserved_(std::exchange(other.reserved_, 0)), arena_(std::move(other.arena_)) {
+    : epoch_(next_epoch()),
+      reserved_(std::exchange(other.reserved_, 0)),
+      dirty_(std::exchange(other.dirty_, 0)),
+      arena_(std::move(other.arena_)) {
   other.check_idle("moving");
   committed_.store(other.committed_.exchange(0));
   destructors_.store(other.destructors_.exchange(nullptr));
@@ -62,6 +65,7 @@ ConcurrentArena& ConcurrentArena::operator=(ConcurrentArena&& other) noexcept {
     run_destructors();
     arena_ = std::move(other.arena_);
     reserved_ = std::exchange(other.reserved_, 0);
+    dirty_ = std::exchange(other.dirty_, 0);
     committed_.store(other.committed_.exchange(0));
     destructors_.store(other.destructors_.exchange(nullptr));
     slabs_.store(other.slabs_.exchange(0));
@@ -78,12 +82,12 @@ ConcurrentArena::~ConcurrentArena() {
   run_destructors();
 }
 
-void* ConcurrentArena::take(detail::Slab* cache, std::size_t bytes, std::size_t align, int on_failure) {
+void* ConcurrentArena::take(detail::Slab* cache, std::size_t bytes, std::size_t align, int flags) {
   constexpr std::size_t unit = detail::kInlineMinAlign;
   std::size_t size;
   if (reserved_ == 0 || !detail::is_power_of_two(align) || align > kOwnBlock || !detail::align_up(bytes, unit, &size) ||
       size > kOwnBlock)
-    return take_block(bytes, align, on_failure);  // Arena's rules and errors, word for word
+    return take_block(bytes, align, flags);  // Arena's rules and errors, word for word
   const std::size_t a = std::max(align, unit);
 
   detail::Slab& s = front_entry(cache, epoch_);
@@ -92,6 +96,7 @@ void* ConcurrentArena::take(detail::Slab* cache, std::size_t bytes, std::size_t 
     if (start <= s.end && size <= static_cast<std::size_t>(s.end - start)) {
       s.cur = start + size;
       detail::unpoison(start, bytes);
+      if (flags & kZeroed) detail::zero_dirty(start, bytes, s.dirty);
       return start;
     }
   }
@@ -100,30 +105,41 @@ void* ConcurrentArena::take(detail::Slab* cache, std::size_t bytes, std::size_t 
   std::size_t slab = s.next_size;
   while (slab < size + a) slab *= 2;
   char* fresh;
+  std::size_t dirty;  // bytes at the slab's start that were handed out before the last reset
   {
     Busy busy(*this);
     std::lock_guard<std::mutex> lock(mutex_);
-    fresh = static_cast<char*>(arena_.try_push(slab, unit));  // zeroed where it was used before
+    const std::size_t at = arena_.position();
+    fresh = static_cast<char*>(arena_.try_push_uninit(slab, unit));
+    dirty = dirty_ > at ? std::min(slab, dirty_ - at) : 0;
     committed_.store(arena_.committed(), std::memory_order_relaxed);
   }
-  if (fresh == nullptr) return take_block(bytes, align, on_failure);  // the exact request may still fit
+  if (fresh == nullptr) return take_block(bytes, align, flags);  // the exact request may still fit
   if (s.cur != nullptr) slab_waste_.fetch_add(static_cast<std::size_t>(s.end - s.cur), std::memory_order_relaxed);
   slabs_.fetch_add(1, std::memory_order_relaxed);
   slab_bytes_.fetch_add(slab, std::memory_order_relaxed);
   detail::poison(fresh, slab);  // each push unpoisons what it hands out
   s.cur = fresh;
   s.end = fresh + slab;
+  s.dirty = fresh + dirty;
   s.next_size = std::min(slab * 2, kLargestSlab);
   char* start = fresh + (static_cast<std::size_t>(0 - detail::address(fresh)) & (a - 1));
   s.cur = start + size;
   detail::unpoison(start, bytes);
+  if (flags & kZeroed) detail::zero_dirty(start, bytes, s.dirty);
   return start;
 }
 
-void* ConcurrentArena::take_block(std::size_t bytes, std::size_t align, int on_failure) {
+void* ConcurrentArena::take_block(std::size_t bytes, std::size_t align, int flags) {
   Busy busy(*this);
   std::lock_guard<std::mutex> lock(mutex_);
-  void* p = on_failure == kThrows ? arena_.push(bytes, align) : arena_.try_push(bytes, align);
+  void* p;
+  switch (flags) {
+    case kThrows | kZeroed: p = arena_.push(bytes, align); break;
+    case kThrows: p = arena_.push_uninit(bytes, align); break;
+    case kZeroed: p = arena_.try_push(bytes, align); break;
+    default: p = arena_.try_push_uninit(bytes, align); break;
+  }
   committed_.store(arena_.committed(), std::memory_order_relaxed);
   return p;
 }
@@ -148,6 +164,7 @@ void ConcurrentArena::reset() noexcept {
   check_idle("resetting");
   run_destructors();
   std::lock_guard<std::mutex> lock(mutex_);
+  dirty_ = std::max(dirty_, arena_.peak());
   arena_.reset();
   committed_.store(arena_.committed(), std::memory_order_relaxed);
   slabs_.store(0, std::memory_order_relaxed);

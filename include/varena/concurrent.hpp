@@ -33,6 +33,7 @@ struct Slab {
   std::uint64_t epoch = 0;
   char* cur = nullptr;  // a multiple of kInlineMinAlign
   char* end = nullptr;  // a multiple of kInlineMinAlign
+  char* dirty = nullptr;  // below this the slab may hold data from before the last reset
   std::size_t next_size = 0;  // the thread's next slab in that arena (they double)
 };
 // A thread keeps slabs of this many concurrent arenas; the least recent one
@@ -46,7 +47,7 @@ inline thread_local Slab slab_cache[kSlabCache];
 /// once without a lock: a thread takes a slab of it (one mutex acquisition per
 /// slab, slabs double from 4 KiB to 256 KiB per thread) and pushes within the
 /// slab privately. Memory never moves; commits are made once, under the slab
-/// lock. reset(), trim() and destruction belong to one owner and need every
+/// lock; push zero-fills only memory used before the last reset. reset(), trim() and destruction belong to one owner and need every
 /// push to have finished (VARENA_CHECKS builds catch one that has not where
 /// cheap: a make whose constructor resets, a reset racing a slab being taken).
 class VARENA_API ConcurrentArena {
@@ -71,22 +72,23 @@ class VARENA_API ConcurrentArena {
   /// Any thread. Zero-filled memory of `bytes` aligned to `align` (a power of
   /// two); same rules and errors as Arena::push. Lock-free except once per slab.
   void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
-    return push_uninit(bytes, align);  // a slab is zeroed when it is taken and never reused before reset
+    if (void* p = bump(bytes, align)) return zero_dirty(p, bytes);
+    return take(detail::slab_cache, bytes, align, kThrows | kZeroed);
   }
-  /// Any thread. As push, contents unspecified (zero, in fact, except for
-  /// large blocks of reused memory).
+  /// Any thread. As push, contents unspecified.
   void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
     if (void* p = bump(bytes, align)) return p;
     return take(detail::slab_cache, bytes, align, kThrows);
   }
   /// Any thread. As push, but nullptr instead of throwing, in every build.
   void* try_push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
-    return try_push_uninit(bytes, align);
+    if (void* p = bump(bytes, align)) return zero_dirty(p, bytes);
+    return take(detail::slab_cache, bytes, align, kZeroed);  // throws only when asked to
   }
   /// Any thread. As push_uninit, but nullptr instead of throwing, in every build.
   void* try_push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) noexcept {
     if (void* p = bump(bytes, align)) return p;
-    return take(detail::slab_cache, bytes, align, kNullOnFailure);  // throws only when asked to
+    return take(detail::slab_cache, bytes, align, 0);
   }
 
   /// Any thread. Constructs a T; a non-trivial destructor runs once at
@@ -122,7 +124,7 @@ class VARENA_API ConcurrentArena {
   Stats stats() const noexcept;
 
  private:
-  static constexpr int kThrows = 1, kNullOnFailure = 0;
+  static constexpr int kThrows = 1, kZeroed = 2;  // take()'s flags; without kThrows, nullptr on failure
   // The inline push: this thread's slab of this arena, an alignment the
   // position already has (16 or less), room for the size rounded to 16.
   // Slab ends are multiples of 16 only, so stricter alignments go out of line.
@@ -137,11 +139,17 @@ class VARENA_API ConcurrentArena {
     }
     return nullptr;
   }
+  // Fresh memory reads zero; only what was handed out before the last reset
+  // needs clearing.
+  static void* zero_dirty(void* p, std::size_t bytes) noexcept {
+    detail::zero_dirty(static_cast<char*>(p), bytes, detail::slab_cache[0].dirty);
+    return p;
+  }
   // The slow path: this thread's slab is another arena's, used up, or the
   // request is not for the inline path (large, or a strict alignment).
-  VARENA_NOINLINE void* take(detail::Slab* cache, std::size_t bytes, std::size_t align, int on_failure);
+  VARENA_NOINLINE void* take(detail::Slab* cache, std::size_t bytes, std::size_t align, int flags);
   // A block straight from the reservation (large requests), under the lock.
-  void* take_block(std::size_t bytes, std::size_t align, int on_failure);
+  void* take_block(std::size_t bytes, std::size_t align, int flags);
   void link(detail::DestructorRecord* record) noexcept;
   void run_destructors() noexcept;
   void check_idle(const char* operation) const noexcept;
@@ -167,6 +175,7 @@ class VARENA_API ConcurrentArena {
 
   std::uint64_t epoch_ = 0;  // read by every push; written only by the owner (reset, moves)
   std::size_t reserved_ = 0;
+  std::size_t dirty_ = 0;    // positions below this were handed out before a reset (guarded by mutex_)
   Arena arena_;              // the reservation; slabs and large blocks are pushed from it under mutex_
   mutable std::mutex mutex_;
   std::atomic<std::size_t> committed_{0};
