@@ -35,6 +35,22 @@ void scope_only_varena(benchmark::State& state) {
   scope_batches(state, [&](std::size_t) { varena::Scope scope(arena); });
 }
 
+// A scope that pushes two pages: with Options::protect its end makes them
+// inaccessible and the next push opens them again (two syscalls a scope).
+template <bool Protect>
+void scope_pages(benchmark::State& state) {
+  varena::Options options;
+  options.protect = Protect;
+  varena::Arena arena(options);
+  arena.push(64);
+  scope_batches(state, [&](std::size_t i) {
+    varena::Scope scope(arena);
+    char* p = static_cast<char*>(arena.push_uninit(8 * kKiB, 16));
+    consume(p, i);
+    consume(p + 4 * kKiB, i);
+  });
+}
+
 void restore_varena(benchmark::State& state) {
   varena::Arena arena;
   arena.push(64);
@@ -344,6 +360,8 @@ void register_all(bool fresh_process) {
 #endif
   add_case("Scope + push 64 B + end/pmr monotonic", scope_pmr);
   add_case("Scope + push 64 B + end/malloc", scope_malloc);
+  add_case("Scope + push 8 KiB + end/varena", scope_pages<false>);
+  add_case("Scope + push 8 KiB + end/varena protect", scope_pages<true>);
   add_case("position + push 64 B + restore/raw limit", scope_raw);
   add_case("position + push 64 B + restore/varena", restore_varena);
 #if VARENA_BENCH_FOONATHAN

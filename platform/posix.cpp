@@ -169,6 +169,11 @@ bool decommit(void* addr, std::size_t bytes) noexcept {
   return mprotect(addr, bytes, PROT_NONE) == 0;
 }
 
+bool protect(void* addr, std::size_t bytes, bool accessible) noexcept {
+  if (detail::os_call_fails(detail::OsCall::protect)) return false;
+  return mprotect(addr, bytes, accessible ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+}
+
 bool release(void* base, std::size_t bytes) noexcept {
   if (base == nullptr || detail::os_call_fails(detail::OsCall::release)) return false;
   return munmap(base, bytes) == 0;

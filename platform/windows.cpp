@@ -87,6 +87,12 @@ bool decommit(void* addr, std::size_t bytes) noexcept {
   return VirtualFree(addr, bytes, MEM_DECOMMIT) != 0;
 }
 
+bool protect(void* addr, std::size_t bytes, bool accessible) noexcept {
+  if (detail::os_call_fails(detail::OsCall::protect)) return false;
+  DWORD previous;
+  return VirtualProtect(addr, bytes, accessible ? PAGE_READWRITE : PAGE_NOACCESS, &previous) != 0;
+}
+
 bool release(void* base, std::size_t bytes) noexcept {
   (void)bytes;  // MEM_RELEASE frees the whole reservation and requires size 0
   if (base == nullptr || detail::os_call_fails(detail::OsCall::release)) return false;

@@ -52,16 +52,17 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   }
   if (region.base == nullptr) return false;
 
-  base_ = cur_ = commit_end_ = floor_ = high_ = dirty_end_ = static_cast<char*>(region.base);
+  base_ = cur_ = limit_ = commit_end_ = floor_ = high_ = dirty_end_ = static_cast<char*>(region.base);
   usable_ = size;
   mapped_ = size + guard;
   if (region.committed) {  // Windows large pages: committed for good, never decommitted
     pinned_ = true;
     retain_ = SIZE_MAX;
-    commit_end_ = base_ + usable_;
+    limit_ = commit_end_ = base_ + usable_;
     touched_ = usable_;
     detail::poison(base_, usable_);
   }
+  protect_ = options.protect && !pinned_;  // large pages cannot change protection
   forget_history();
   return true;
 }
@@ -94,6 +95,7 @@ bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
   std::size_t end;
   if (detail::add_overflows(position, bytes, &end) || end > usable_) return false;
   const std::size_t committed = this->committed();
+  if (protect_) return open_through(end);
   if (end <= committed) return true;
 
   // Grow geometrically (fewer syscalls for big arenas) while small arenas stay
@@ -113,10 +115,46 @@ bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
   }
   ++stats_.commits;
   detail::poison(base_ + committed, target - committed);  // past the position until pushed
-  commit_end_ = base_ + target;
+  limit_ = commit_end_ = base_ + target;
   touched_ = std::max(touched_, target);
   update_floor();
   return true;
+}
+
+// Protect mode: exactly the pages up to `end` are accessible, so that a stale
+// pointer past them faults. Pages a restore made inaccessible are opened
+// again (they are still committed and hold what they held: the zero-fill
+// bookkeeping already counts them as dirty); pages never committed are
+// committed one push at a time, not in steps.
+bool Arena::open_through(std::size_t end) noexcept {
+  const std::size_t open = static_cast<std::size_t>(limit_ - base_), committed = this->committed();
+  if (end <= open) return true;
+  const std::size_t want = round_up(end, vm::info().page_size);  // within usable_: a multiple of the page size
+  if (open < committed) {
+    const std::size_t upto = std::min(want, committed);
+    if (!vm::protect(limit_, upto - open, true)) return false;
+    limit_ = base_ + upto;
+  }
+  if (want > committed) {
+    if (!vm::commit(commit_end_, want - committed)) {
+      update_floor();
+      return false;
+    }
+    ++stats_.commits;
+    detail::poison(commit_end_, want - committed);  // past the position until pushed
+    limit_ = commit_end_ = base_ + want;
+    touched_ = std::max(touched_, want);
+  }
+  update_floor();
+  return true;
+}
+
+// Protect mode, after a restore to `target`: the whole pages past it become
+// inaccessible. Refused: they stay accessible, as limit_ then still says.
+void Arena::protect_from(char* target) noexcept {
+  if (!protect_) return;
+  char* from = base_ + round_up(static_cast<std::size_t>(target - base_), vm::info().page_size);
+  if (from < limit_ && vm::protect(from, static_cast<std::size_t>(limit_ - from), false)) limit_ = from;
 }
 
 bool Arena::decommit_from(std::size_t position) noexcept {
@@ -129,6 +167,7 @@ bool Arena::decommit_from(std::size_t position) noexcept {
   peak_ = std::max(peak_, static_cast<std::size_t>(high_ - base_));
   dirty_end_ = std::max(dirty_end_, high_);
   commit_end_ = base_ + position;
+  limit_ = std::min(limit_, commit_end_);
   if (vm::info().decommit_zeroes) dirty_end_ = std::min(dirty_end_, commit_end_);
   high_ = std::min(high_, commit_end_);
   update_floor();
@@ -147,6 +186,7 @@ void Arena::restore_slow(char* target, bool checks) noexcept {
   if (cur_ > high_) high_ = cur_;
   detail::poison(target, static_cast<std::size_t>(cur_ - target));
   cur_ = target;
+  protect_from(target);
   if (static_cast<std::size_t>(commit_end_ - target) > retain_) {
     review(position());
   } else {
@@ -247,6 +287,12 @@ void Arena::update_floor() noexcept {
   // then need not.
   char* floor = committed() > retain_ ? commit_end_ - retain_ : base_;
   if (low_ > floor) floor = low_;
+  // Protect mode: a restore whose page is below the last accessible one must
+  // protect pages, out of line.
+  if (protect_ && limit_ > base_) {
+    char* open_floor = limit_ - vm::info().page_size + 1;
+    if (open_floor > floor) floor = open_floor;
+  }
   if (destructors_ != nullptr) {
     char* record_end = reinterpret_cast<char*>(destructors_ + 1);
     if (record_end > floor) floor = record_end;

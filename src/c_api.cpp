@@ -42,6 +42,7 @@ void varena_options_default(varena_options* options) {
   options->keep_recent = d.keep_recent ? 1 : 0;
   options->large_pages = d.large_pages ? 1 : 0;
   options->min_align = d.min_align;
+  options->protect = d.protect ? 1 : 0;
 }
 
 varena_status varena_create(const varena_options* options, varena_arena** out) {
@@ -55,6 +56,7 @@ varena_status varena_create(const varena_options* options, varena_arena** out) {
     o.keep_recent = options->keep_recent != 0;
     o.large_pages = options->large_pages != 0;
     o.min_align = options->min_align;  // clamped like every option, never refused
+    o.protect = options->protect != 0;
   }
   auto* created = new (std::nothrow) varena_arena{varena::Arena(o, std::nothrow)};
   if (created == nullptr || created->arena.reserved() == 0) {
@@ -66,6 +68,8 @@ varena_status varena_create(const varena_options* options, varena_arena** out) {
 }
 
 void varena_destroy(varena_arena* arena) { delete arena; }
+
+void varena_set_scratch_protect(int on) { varena::set_scratch_protect(on != 0); }
 
 varena_status varena_push(varena_arena* arena, size_t bytes, size_t align, void** out) {
   return push(arena, bytes, align, out, true);

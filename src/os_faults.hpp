@@ -13,7 +13,7 @@
 
 namespace varena::detail {
 
-enum class OsCall : unsigned { reserve = 1, commit = 2, decommit = 4, release = 8 };
+enum class OsCall : unsigned { reserve = 1, commit = 2, decommit = 4, release = 8, protect = 16 };
 
 #if VARENA_FAULT_INJECTION
 // Counts the call; true if the test asked for it to fail.
@@ -28,7 +28,7 @@ constexpr bool os_call_fails(OsCall) noexcept { return false; }
 namespace varena::testing {
 
 using detail::OsCall;
-inline constexpr unsigned any_os_call = 15;
+inline constexpr unsigned any_os_call = 31;
 
 // On this thread, the `nth` OS call from now whose kind is in `kinds` (1: the
 // next one) fails, and with `persist` every later one too. nth = 0 disarms.

@@ -2,6 +2,7 @@
 #include <varena/scratch.hpp>
 #include <varena/detail/thread_exit.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <new>
 #include <optional>
@@ -19,6 +20,11 @@ constexpr std::size_t kSlots = defaults::scratch_arenas + 1;
 // the thread's C++ thread_local destructors on POSIX and never touches
 // thread-local storage (on Windows under mingw it is gone by then).
 thread_local ScratchSlots* this_thread_slots = nullptr;
+
+std::atomic<bool>& scratch_protect() noexcept {
+  static std::atomic<bool> on{false};
+  return on;
+}
 
 bool listed(const Arena* arena, const Arena* const* conflicts, std::size_t count) noexcept {
   for (std::size_t i = 0; i < count; ++i)
@@ -59,7 +65,9 @@ struct ScratchSlots {
 
   bool reserve(std::size_t i) noexcept {
     Arena arena{Arena::Unreserved{}};
-    if (!arena.open(Options{}, defaults::scratch_reserve)) return false;
+    Options options;
+    options.protect = scratch_protect().load(std::memory_order_relaxed);
+    if (!arena.open(options, defaults::scratch_reserve)) return false;
     slots[i].emplace(std::move(arena));
     return true;
   }
@@ -100,3 +108,5 @@ Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t coun
 }
 
 }  // namespace varena::detail
+
+void varena::set_scratch_protect(bool on) noexcept { detail::scratch_protect().store(on, std::memory_order_relaxed); }

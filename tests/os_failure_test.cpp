@@ -1334,6 +1334,52 @@ TEST(OsFailure, RefusedDecommitDoesNotRecordAStaleHeight) {
 }
 
 // ---------------------------------------------------------------------------
+// Protect mode with the OS refusing to change protections.
+
+Options protecting() {
+  Options o;
+  o.reserve = kReserve;
+  o.protect = true;
+  return o;
+}
+
+TEST(OsFailure, ProtectRefusedAtARestoreLeavesThePagesAccessibleAndTheArenaWhole) {
+  const std::size_t page = varena::vm::info().page_size;
+  Arena arena(protecting());
+  auto* p = static_cast<unsigned char*>(arena.push(3 * page));
+  std::memset(p, 0x6B, 3 * page);
+  {
+    FailOsCall fault(1, true, kind(OsCall::protect));
+    arena.restore(0);
+    EXPECT_EQ(os_calls_failed(), 1u);
+  }
+  EXPECT_EQ(arena.position(), 0u);
+  p[2 * page] = 1;  // still accessible, as the arena's books say: no fault
+  auto* again = static_cast<unsigned char*>(arena.push(3 * page));
+  EXPECT_EQ(again, p);
+  EXPECT_TRUE(test::all_bytes(again, 3 * page, 0));  // old bytes never handed out as zero
+}
+
+TEST(OsFailure, ProtectRefusedWhenAPushReopensPagesFailsCleanly) {
+  const std::size_t page = varena::vm::info().page_size;
+  Arena arena(protecting());
+  arena.push(3 * page);
+  arena.restore(0);  // the pages past the first are now inaccessible, still committed
+  const std::size_t committed = arena.committed();
+  {
+    FailOsCall fault(1, true, kind(OsCall::protect));
+    EXPECT_THROW(arena.push(3 * page), OutOfMemory);
+    EXPECT_EQ(arena.try_push(2 * page), nullptr);
+    EXPECT_GE(os_calls_failed(), 2u);
+  }
+  EXPECT_EQ(arena.position(), 0u);
+  EXPECT_EQ(arena.committed(), committed);
+  auto* p = static_cast<unsigned char*>(arena.push(3 * page));  // the OS agrees again
+  EXPECT_TRUE(test::all_bytes(p, 3 * page, 0));
+  std::memset(p, 1, 3 * page);
+}
+
+// ---------------------------------------------------------------------------
 // A refused release: the arena is gone regardless, its address space leaks.
 
 TEST(OsFailure, RefusedReleaseAtDestruction) {

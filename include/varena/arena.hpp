@@ -56,6 +56,9 @@ struct Options {
   bool large_pages = false;               ///< best effort, silently falls back
   std::size_t min_align = defaults::min_align;  ///< every push is rounded up to a multiple of this:
                                                 ///< rounded up to a power of two, clamped to [1, 4096]
+  bool protect = false;  ///< restores make the whole pages past the position inaccessible, so a
+                         ///< stale pointer faults in any build (README, "Protect mode"); a syscall
+                         ///< per restore or push that crosses a page. Ignored with Windows large pages
 };
 
 /// Thrown when a push or a reservation cannot be satisfied. what() names the
@@ -131,8 +134,10 @@ struct Mark {
 
 // Everything an Arena holds, in one place so that a move is one exchange.
 struct ArenaFields {
-  // Hot: push reads cur_, commit_end_, align_mask_; restore cur_, floor_, high_, low_.
+  // Hot: push reads cur_, limit_, align_mask_; restore cur_, floor_, high_, low_.
   char* cur_ = nullptr;          // base_ + position(); a multiple of the minimum alignment
+  char* limit_ = nullptr;        // pushes below it need no OS call: commit_end_, or with protect the
+                                 // end of the accessible pages ([limit_, commit_end_) is committed, no access)
   char* commit_end_ = nullptr;   // base_ + committed(); a multiple of the page size
   std::size_t align_mask_ = 0;   // Options::min_align - 1
   char* floor_ = nullptr;        // restores to [floor_, cur_] run no destructor, leave at most retain
@@ -154,6 +159,7 @@ struct ArenaFields {
   std::size_t mark_count_ = 0;
   bool keep_recent_ = true;
   bool pinned_ = false;          // committed up front and never decommitted (Windows large pages)
+  bool protect_ = false;         // Options::protect
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
 };
@@ -344,7 +350,9 @@ class VARENA_API Arena : private detail::ArenaFields {
   void close() noexcept;
   void* grow(std::size_t bytes, std::size_t align) noexcept;
   bool commit_through(std::size_t position, std::size_t bytes) noexcept;
+  bool open_through(std::size_t end) noexcept;
   bool decommit_from(std::size_t position) noexcept;
+  void protect_from(char* target) noexcept;
   void restore_slow(char* target, bool checks) noexcept;
   void review(std::size_t position) noexcept;
   void forget_history() noexcept;
@@ -439,7 +447,7 @@ class Cursor {
  private:
   VARENA_MODE void load() noexcept {
     cur_ = arena_->cur_;
-    end_ = arena_->commit_end_;
+    end_ = arena_->limit_;
     dirty_end_ = arena_->dirty_end_ > arena_->high_ ? arena_->dirty_end_ : arena_->high_;
     inline_ = !detail::fences && arena_->align_mask_ == detail::kInlineMinAlign - 1;
     if constexpr (detail::checks) synced_ = cur_;
@@ -467,7 +475,7 @@ class Cursor {
 // Inline bodies: the hot paths.
 
 inline bool Arena::fits(std::size_t bytes, std::size_t align, char*& start) const noexcept {
-  return align_mask_ == detail::kInlineMinAlign - 1 && detail::fits_inline(cur_, commit_end_, bytes, align, start);
+  return align_mask_ == detail::kInlineMinAlign - 1 && detail::fits_inline(cur_, limit_, bytes, align, start);
 }
 
 inline char* Arena::bump(char* start, std::size_t bytes) noexcept {
@@ -538,7 +546,7 @@ inline bool Arena::extend(void* block, std::size_t old_bytes, std::size_t new_by
     std::size_t new_used;
     if (!detail::align_up(new_bytes, min_align(), &new_used)) return false;
     const std::size_t more = new_used - used;
-    if (more > static_cast<std::size_t>(commit_end_ - cur_) && !commit_through(position(), more)) return false;
+    if (more > static_cast<std::size_t>(limit_ - cur_) && !commit_through(position(), more)) return false;
     cur_ += more;
     detail::unpoison(b + old_bytes, new_bytes - old_bytes);
     zero_dirty(b + old_bytes, new_bytes - old_bytes);

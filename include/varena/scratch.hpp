@@ -24,6 +24,11 @@ VARENA_API Arena* scratch_arena(const Arena* const* conflicts, std::size_t count
 VARENA_API Arena* scratch_arena_or_conflict(const Arena* const* conflicts, std::size_t count, bool* conflict) noexcept;
 }  // namespace detail
 
+/// Scratch arenas reserved from now on (each thread reserves its own on first
+/// use) are created with Options::protect = `on`: a pointer kept past the end
+/// of a Scratch then faults. Process-wide; false by default.
+VARENA_API void set_scratch_protect(bool on) noexcept;
+
 /// A scope on one of this thread's scratch arenas, for temporaries.
 /// Each thread owns defaults::scratch_arenas arenas, reserved lazily (each of
 /// defaults::scratch_reserve) and released when the thread exits. A function

@@ -49,6 +49,7 @@ typedef struct varena_options {
   int keep_recent;    /**< non-zero: also keep what the last two excursions above the position used */
   int large_pages;    /**< non-zero: best-effort large pages */
   size_t min_align;   /**< pushes are rounded up to a multiple of this (a power of two, 1..4096) */
+  int protect;        /**< non-zero: pages past the position are made inaccessible on restore (C++ Options::protect) */
 } varena_options;
 
 /** What varena_get_stats reports: the C++ Arena's observers and stats(). */
@@ -94,6 +95,10 @@ VARENA_C_API void varena_reset(varena_arena* arena);
 VARENA_C_API void varena_trim(varena_arena* arena);
 /** Fills *out (all zero for a NULL arena). */
 VARENA_C_API void varena_get_stats(const varena_arena* arena, varena_stats* out);
+
+/** Non-zero: scratch arenas reserved from now on (each thread's, on first use)
+ * make the pages past their position inaccessible on restore. Process-wide. */
+VARENA_C_API void varena_set_scratch_protect(int on);
 
 /** Begins a scratch scope on the first of the thread's scratch arenas that is
  * not among the `count` conflicts (NULL entries are ignored). */

@@ -14,7 +14,7 @@
 
 #include <cstddef>
 
-/// The platform layer: reserve, commit, decommit and release address space.
+/// The platform layer: reserve, commit, protect, decommit and release address space.
 namespace varena::vm {
 
 /// What info() reports.
@@ -58,6 +58,11 @@ VARENA_API bool commit(void* addr, std::size_t bytes) noexcept;
 /// committed, resident and hold its old contents -- treat it as such.
 VARENA_API bool decommit(void* addr, std::size_t bytes) noexcept;
 
+/// Makes committed memory [addr, addr + bytes) inaccessible (`accessible`
+/// false: any read or write faults) or readable and writable again (true),
+/// keeping it committed and its contents; addr and bytes are multiples of
+/// page_size. Returns false, changing nothing, when the OS refuses.
+VARENA_API bool protect(void* addr, std::size_t bytes, bool accessible) noexcept;
 /// Gives a whole reservation back: the base and size reserve() was called with.
 /// False if the OS refused; the range may then stay reserved.
 VARENA_API bool release(void* base, std::size_t bytes) noexcept;

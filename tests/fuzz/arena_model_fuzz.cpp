@@ -1076,6 +1076,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // faults after): a quarter of the inputs, which coverage then favours.
   if (in.ConsumeIntegralInRange<int>(0, 3) == 3) options.retain = pick_option(in, 64 << 10);
   options.keep_recent = in.ConsumeBool();
+  // Protect mode changes page protections and commits page by page; nothing
+  // the model observes may differ: an eighth of the inputs.
+  options.protect = in.ConsumeIntegralInRange<int>(0, 7) == 7;
   const size_t reserve_failures = in.ConsumeIntegralInRange<int>(0, 15) == 15 ? in.ConsumeIntegralInRange<size_t>(1, 3) : 0;
 
   std::vector<int> expected;
@@ -1106,12 +1109,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     check(arena->committed() == 0 && arena->position() == 0, "a new arena");
 
-    TRACE("Arena: reserved %zu, min_align %zu (asked %zu), commit_step %zu, retain %zu, keep_recent %d\n",
+    TRACE("Arena: reserved %zu, min_align %zu (asked %zu), commit_step %zu, retain %zu, keep_recent %d, protect %d\n",
           arena->reserved(), arena->min_align(), options.min_align, options.commit_step, options.retain,
-          options.keep_recent);
+          options.keep_recent, options.protect);
     Model m(in, *arena, options.keep_recent, options.retain);
-    m.set_commit_step(clamp_power(options.commit_step, os.page_size,
-                                  std::max(varena::defaults::max_commit_step, os.page_size)));
+    // README, "Protect mode": commits come page by page there.
+    m.set_commit_step(options.protect ? os.page_size
+                                      : clamp_power(options.commit_step, os.page_size,
+                                                    std::max(varena::defaults::max_commit_step, os.page_size)));
     m.run(0, 0);
     m.finish(expected);
     // Pools end with the model, before the arena (a Pool must not outlive it).
