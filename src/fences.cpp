@@ -116,11 +116,14 @@ bool Arena::extend_fenced(void* block, std::size_t old_bytes, std::size_t new_by
   moved->previous = previous;
   last_fence_ = fence_at + 1;
   cur_ = base_ + end;
-  if (end < current) {  // a shrink is a restore: the retain policy applies
-    if (static_cast<std::size_t>(commit_end_ - cur_) > retain_)
+  if (end < current) {  // a shrink is a restore: protect mode and the retain policy apply
+    protect_from(cur_);
+    if (static_cast<std::size_t>(commit_end_ - cur_) > retain_) {
       review(end);
-    else if (cur_ < low_)
-      low_ = cur_;
+    } else {
+      if (cur_ < low_) low_ = cur_;
+      update_floor();
+    }
   }
   return true;
 }
