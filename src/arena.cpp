@@ -67,13 +67,30 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   return true;
 }
 
+void Arena::open_in(void* buffer, std::size_t bytes, const Options& options) noexcept {
+  align_mask_ = power_of_two_in(options.min_align, 1, defaults::max_min_align) - 1;
+  std::size_t aligned;
+  if (buffer == nullptr || !detail::align_up(detail::address(buffer), min_align(), &aligned)) return;
+  const std::size_t pad = aligned - detail::address(buffer);
+  const std::size_t size = bytes > pad ? detail::align_down(bytes - pad, min_align()) : 0;
+  base_ = cur_ = floor_ = high_ = reinterpret_cast<char*>(aligned);
+  limit_ = commit_end_ = base_ + size;
+  dirty_end_ = commit_end_;  // the caller's bytes are unknown: push zero-fills all of them
+  usable_ = touched_ = size;
+  commit_step_ = vm::info().page_size;
+  retain_ = SIZE_MAX;
+  pinned_ = borrowed_ = true;  // nothing to commit, decommit or release
+  detail::poison(base_, size);
+  forget_history();
+}
+
 void Arena::close() noexcept {
   if (base_ == nullptr) return;
   check_fences(0);
   run_destructors(base_);
   detail::unpoison(base_, touched_);  // the address range may be reused by anyone
   // Nothing is left to keep true if the OS refuses: the arena is gone either way.
-  (void)vm::release(base_, mapped_);
+  if (!borrowed_) (void)vm::release(base_, mapped_);
   fields() = ArenaFields{};
 }
 

@@ -67,6 +67,18 @@ varena_status varena_create(const varena_options* options, varena_arena** out) {
   return VARENA_OK;
 }
 
+varena_status varena_create_in(void* buffer, size_t bytes, const varena_options* options, varena_arena** out) {
+  if (out == nullptr) return VARENA_BAD_ARGUMENT;
+  *out = nullptr;
+  if (buffer == nullptr) return VARENA_BAD_ARGUMENT;
+  varena::Options o;
+  if (options != nullptr) o.min_align = options->min_align;
+  auto* created = new (std::nothrow) varena_arena{varena::Arena(buffer, bytes, o)};
+  if (created == nullptr) return VARENA_OUT_OF_MEMORY;
+  *out = created;
+  return VARENA_OK;
+}
+
 void varena_destroy(varena_arena* arena) { delete arena; }
 
 void varena_set_scratch_protect(int on) { varena::set_scratch_protect(on != 0); }

@@ -1334,6 +1334,31 @@ TEST(OsFailure, RefusedDecommitDoesNotRecordAStaleHeight) {
 }
 
 // ---------------------------------------------------------------------------
+// An arena over the caller's buffer makes no OS call, whatever it is asked.
+
+TEST(OsFailure, AnArenaOverABufferNeverCallsTheOs) {
+  static unsigned char buffer[1 << 16];
+  FailOsCall fault(1, true, varena::testing::any_os_call);
+  {
+    Arena arena(buffer, sizeof buffer);
+    for (int round = 0; round < 3; ++round) {
+      while (arena.try_push(1000) != nullptr) {
+      }
+      while (arena.try_push(1) != nullptr) {
+      }
+      EXPECT_THROW(arena.make<std::string>(100, 'x'), OutOfMemory);  // full: an error, not an OS call
+      arena.reset();
+    }
+  }
+  Arena arena(buffer, sizeof buffer);
+  arena.push(5000);
+  arena.restore(0);
+  arena.trim();
+  arena.reset();
+  EXPECT_EQ(os_calls_seen(), 0u);
+}
+
+// ---------------------------------------------------------------------------
 // Protect mode with the OS refusing to change protections.
 
 Options protecting() {

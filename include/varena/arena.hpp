@@ -160,15 +160,15 @@ struct ArenaFields {
   bool keep_recent_ = true;
   bool pinned_ = false;          // committed up front and never decommitted (Windows large pages)
   bool protect_ = false;         // Options::protect
+  bool borrowed_ = false;        // over the caller's buffer: no OS call, never released
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
 };
 
 struct ScratchSlots;  // reserves scratch arenas through Arena's private interface
 
-// Alignments up to this take the inline push: the commit end is a multiple of
-// the page size (>= 4 KiB everywhere), so aligning the position up never
-// passes it.
+// Alignments up to this take the inline push (stricter ones are rare and go
+// out of line, where the padding is checked against overflow).
 inline constexpr std::size_t kFastAlign = 4096;
 // The inline push assumes this minimum alignment (the default), so that a
 // push aligned to 16 or less does no alignment work and rounds its size at
@@ -185,6 +185,7 @@ inline bool fits_inline(char* cur, char* end, std::size_t bytes, std::size_t ali
   if (align - 1 >= kInlineMinAlign) {            // stricter than the position's alignment, or 0
     if (align - 1 >= kFastAlign) return false;  // huge, or 0
     cur += static_cast<std::size_t>(0 - address(cur)) & (align - 1);
+    if (cur > end) return false;  // an end that is not a page boundary (an arena over a buffer)
   }
   start = cur;
   return bytes < address(end) - address(cur);
@@ -230,6 +231,13 @@ class VARENA_API Arena : private detail::ArenaFields {
   /// As above, but an arena that could not be reserved is left empty
   /// (reserved() == 0) instead of throwing.
   Arena(const Options& options, std::nothrow_t) noexcept { open(options); }
+  /// An arena over the caller's memory [buffer, buffer + bytes): the same
+  /// API, no OS call ever, and the memory is never freed by the arena (it must
+  /// outlive it). reserved() is `bytes` less the alignment of the start and
+  /// end to min_align; committed() == reserved(); trim() and retain do
+  /// nothing; a push that does not fit fails as in a full reservation. Of the
+  /// options only min_align applies. A null buffer leaves the arena empty.
+  Arena(void* buffer, std::size_t bytes, const Options& options = {}) noexcept { open_in(buffer, bytes, options); }
   /// No memory moves; the source is left empty (reserved() == 0) and only
   /// accepts destruction, assignment and the observers.
   Arena(Arena&& other) noexcept : ArenaFields(std::exchange<ArenaFields>(other, {})) {}
@@ -274,6 +282,12 @@ class VARENA_API Arena : private detail::ArenaFields {
   template <class T, class... Args>
   VARENA_MODE T* make(Args&&... args) {
     return push_objects<T>(0, 1, std::forward<Args>(args)...);
+  }
+  /// As make, but nullptr (the arena unchanged) instead of throwing when the
+  /// memory cannot be had; the constructor's own exceptions still propagate.
+  template <class T, class... Args>
+  VARENA_MODE T* try_make(Args&&... args) {
+    return push_objects<T, 1, true>(0, 1, std::forward<Args>(args)...);
   }
   /// A NUL-terminated copy of s; the view excludes the terminator.
   VARENA_MODE std::string_view push_string(std::string_view s);
@@ -342,11 +356,14 @@ class VARENA_API Arena : private detail::ArenaFields {
   // One push: `prefix` raw bytes (aligned to PrefixAlign), then `count` Ts
   // built from args, then their destructor record. What make, push_array and
   // Pool (a chunk and its watch, in one push that fails or succeeds whole) use.
-  template <class T, std::size_t PrefixAlign = 1, class... Args>
+  // With Try, nullptr instead of any failure to get memory (constructors' own
+  // exceptions still propagate).
+  template <class T, std::size_t PrefixAlign = 1, bool Try = false, class... Args>
   VARENA_MODE T* push_objects(std::size_t prefix, std::size_t count, Args&&... args);
 
   // Out of line (src/arena.cpp, src/fences.cpp).
   bool open(const Options& options, std::size_t default_reserve = defaults::reserve) noexcept;
+  void open_in(void* buffer, std::size_t bytes, const Options& options) noexcept;
   void close() noexcept;
   void* grow(std::size_t bytes, std::size_t align) noexcept;
   bool commit_through(std::size_t position, std::size_t bytes) noexcept;
@@ -615,12 +632,19 @@ std::size_t Arena::array_bytes(std::size_t count) const {
   return count * sizeof(T);
 }
 
-template <class T, std::size_t PrefixAlign, class... Args>
+template <class T, std::size_t PrefixAlign, bool Try, class... Args>
 T* Arena::push_objects(std::size_t prefix, std::size_t count, Args&&... args) {
   static_assert(sizeof...(Args) == 0 || std::is_constructible_v<T, Args&&...>);
+  static_assert(!Try || PrefixAlign == 1);
+  if constexpr (Try) {
+    if (count > SIZE_MAX / sizeof(T)) return nullptr;
+  }
   if constexpr (std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T> &&
                 sizeof...(Args) == 0 && PrefixAlign == 1) {
-    if (prefix == 0) return static_cast<T*>(push(array_bytes<T>(count), alignof(T)));  // value-init: zero
+    if (prefix == 0) {  // value-init: zero
+      if constexpr (Try) return static_cast<T*>(try_push(count * sizeof(T), alignof(T)));
+      return static_cast<T*>(push(array_bytes<T>(count), alignof(T)));
+    }
   }
   char* before = cur_;
   constexpr bool registers = !std::is_trivially_destructible_v<T>;
@@ -629,14 +653,23 @@ T* Arena::push_objects(std::size_t prefix, std::size_t count, Args&&... args) {
   // [prefix][objects][record], each part aligned; any overflow is a failed push.
   std::size_t objects_at, objects_end, record_at = 0, total;
   const std::size_t bytes = array_bytes<T>(count);
-  if (!detail::align_up(prefix, alignof(T), &objects_at) || detail::add_overflows(objects_at, bytes, &objects_end))
-    fail_push(SIZE_MAX, align);
+  bool overflow =
+      !detail::align_up(prefix, alignof(T), &objects_at) || detail::add_overflows(objects_at, bytes, &objects_end);
   total = objects_end;
   if constexpr (registers)
-    if (!detail::align_up(objects_end, record_align, &record_at) ||
-        detail::add_overflows(record_at, sizeof(detail::DestructorRecord), &total))
-      fail_push(SIZE_MAX, align);
-  char* block = static_cast<char*>(push_uninit(total, align));
+    overflow = overflow || !detail::align_up(objects_end, record_align, &record_at) ||
+               detail::add_overflows(record_at, sizeof(detail::DestructorRecord), &total);
+  if (overflow) {
+    if constexpr (Try) return nullptr;
+    fail_push(SIZE_MAX, align);
+  }
+  char* block;
+  if constexpr (Try) {
+    block = static_cast<char*>(try_push_uninit(total, align));
+    if (block == nullptr) return nullptr;
+  } else {
+    block = static_cast<char*>(push_uninit(total, align));
+  }
   T* first = reinterpret_cast<T*>(block + objects_at);
   // Registered before any object is built, with the count of those built:
   // makes nested in the constructors register after, and above, this one.

@@ -75,6 +75,12 @@ VARENA_C_API void varena_options_default(varena_options* options);
 VARENA_C_API varena_status varena_create(const varena_options* options, varena_arena** out);
 /** Releases the arena and its memory. NULL is ignored. */
 VARENA_C_API void varena_destroy(varena_arena* arena);
+/** An arena over the caller's memory [buffer, buffer + bytes) (C++: Arena(buffer, bytes)): no OS
+ * call ever, the buffer never freed by the arena; only `min_align` of `options` (may be NULL)
+ * applies. The handle itself is allocated with operator new. VARENA_BAD_ARGUMENT for a NULL
+ * buffer or out. */
+VARENA_C_API varena_status varena_create_in(void* buffer, size_t bytes, const varena_options* options,
+                                            varena_arena** out);
 
 /** Memory of `bytes` aligned to `align` (a power of two), zero-filled. */
 VARENA_C_API varena_status varena_push(varena_arena* arena, size_t bytes, size_t align, void** out);
