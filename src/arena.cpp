@@ -63,6 +63,7 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
     detail::poison(base_, usable_);
   }
   protect_ = options.protect && !pinned_;  // large pages cannot change protection
+  commit_limit_ = options.commit_limit == 0 ? SIZE_MAX : options.commit_limit;
   forget_history();
   return true;
 }
@@ -123,10 +124,13 @@ bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
   std::size_t unit = commit_step_;
   if (os.large_page_size > unit && target >= os.large_page_size / 2) unit = os.large_page_size;
   target = std::min(round_up(target, unit), usable_);
+  // The commit budget caps the step; what the push itself needs must fit it.
+  const std::size_t needed = round_up(end, os.page_size);
+  if (needed > commit_limit_) return false;
+  target = std::max(needed, std::min(target, detail::align_down(commit_limit_, os.page_size)));
 
   if (!vm::commit(base_ + committed, target - committed)) {
     // The OS may refuse the generous step yet grant what this push needs.
-    const std::size_t needed = round_up(end, os.page_size);
     if (needed >= target || !vm::commit(base_ + committed, needed - committed)) return false;
     target = needed;
   }
@@ -147,6 +151,7 @@ bool Arena::open_through(std::size_t end) noexcept {
   const std::size_t open = static_cast<std::size_t>(limit_ - base_), committed = this->committed();
   if (end <= open) return true;
   const std::size_t want = round_up(end, vm::info().page_size);  // within usable_: a multiple of the page size
+  if (want > commit_limit_) return false;
   if (open < committed) {
     const std::size_t upto = std::min(want, committed);
     if (!vm::protect(limit_, upto - open, true)) return false;
@@ -317,6 +322,15 @@ void Arena::update_floor() noexcept {
   floor_ = floor;
 }
 
+void Arena::set_commit_limit(std::size_t bytes) noexcept {
+  if (base_ == nullptr || borrowed_) return;
+  commit_limit_ = bytes == 0 ? SIZE_MAX : bytes;
+  if (committed() <= commit_limit_) return;
+  const std::size_t page = vm::info().page_size;
+  decommit_from(std::max(round_up(position(), page), detail::align_down(commit_limit_, page)));
+  // Refused: the memory stays committed and says so; pushes past the budget fail meanwhile.
+}
+
 void Arena::trim() noexcept {
   if (base_ == nullptr) return;
   decommit_from(round_up(position(), vm::info().page_size));
@@ -354,6 +368,13 @@ void Arena::describe_push_failure(detail::Message& m, std::size_t bytes, std::si
   std::size_t start, end;
   const bool fits =
       !detail::add_overflows(position(), pad, &start) && !detail::add_overflows(start, bytes, &end) && end <= usable_;
+  if (fits && commit_limit_ != SIZE_MAX && round_up(end, vm::info().page_size) > commit_limit_) {
+    std::snprintf(m.text, sizeof m.text,
+                  "varena: cannot push %zu bytes (alignment %zu): %zu in use, %zu committed; that exceeds the commit "
+                  "budget of %zu bytes",
+                  bytes, align, position(), committed(), commit_limit_);
+    return;
+  }
   std::snprintf(m.text, sizeof m.text,
                 "varena: cannot push %zu bytes (alignment %zu): %zu in use, %zu reserved, %zu committed; %s", bytes,
                 align, position(), usable_, committed(),

@@ -43,6 +43,7 @@ void varena_options_default(varena_options* options) {
   options->large_pages = d.large_pages ? 1 : 0;
   options->min_align = d.min_align;
   options->protect = d.protect ? 1 : 0;
+  options->commit_limit = d.commit_limit;
 }
 
 varena_status varena_create(const varena_options* options, varena_arena** out) {
@@ -57,6 +58,7 @@ varena_status varena_create(const varena_options* options, varena_arena** out) {
     o.large_pages = options->large_pages != 0;
     o.min_align = options->min_align;  // clamped like every option, never refused
     o.protect = options->protect != 0;
+    o.commit_limit = options->commit_limit;
   }
   auto* created = new (std::nothrow) varena_arena{varena::Arena(o, std::nothrow)};
   if (created == nullptr || created->arena.reserved() == 0) {
@@ -80,6 +82,10 @@ varena_status varena_create_in(void* buffer, size_t bytes, const varena_options*
 }
 
 void varena_destroy(varena_arena* arena) { delete arena; }
+
+void varena_set_commit_limit(varena_arena* arena, size_t bytes) {
+  if (arena != nullptr) arena->arena.set_commit_limit(bytes);
+}
 
 void varena_set_scratch_protect(int on) { varena::set_scratch_protect(on != 0); }
 

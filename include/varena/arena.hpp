@@ -56,6 +56,8 @@ struct Options {
   bool large_pages = false;               ///< best effort, silently falls back
   std::size_t min_align = defaults::min_align;  ///< every push is rounded up to a multiple of this:
                                                 ///< rounded up to a power of two, clamped to [1, 4096]
+  std::size_t commit_limit = 0;  ///< the most committed() may reach (0: no budget): a push past it
+                                 ///< fails cleanly though the reservation has room
   bool protect = false;  ///< restores make the whole pages past the position inaccessible, so a
                          ///< stale pointer faults in any build (README, "Protect mode"); a syscall
                          ///< per restore or push that crosses a page. Ignored with Windows large pages
@@ -161,6 +163,7 @@ struct ArenaFields {
   bool pinned_ = false;          // committed up front and never decommitted (Windows large pages)
   bool protect_ = false;         // Options::protect
   bool borrowed_ = false;        // over the caller's buffer: no OS call, never released
+  std::size_t commit_limit_ = SIZE_MAX;  // Options::commit_limit (SIZE_MAX: none)
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
 };
@@ -313,6 +316,12 @@ class VARENA_API Arena : private detail::ArenaFields {
   /// Decommits everything committed past the position and forgets what the
   /// retain policy remembered.
   void trim() noexcept;
+  /// Sets the commit budget (0: none), as Options::commit_limit. Below what is
+  /// committed, decommits what it can past the position; memory in use stays.
+  /// No effect on an arena over a buffer.
+  void set_commit_limit(std::size_t bytes) noexcept;
+  /// The commit budget (SIZE_MAX: none).
+  std::size_t commit_limit() const noexcept { return commit_limit_; }
 
   /// Bytes committed from the arena's base: a multiple of the page size.
   std::size_t committed() const noexcept { return static_cast<std::size_t>(commit_end_ - base_); }
@@ -651,7 +660,7 @@ T* Arena::push_objects(std::size_t prefix, std::size_t count, Args&&... args) {
   constexpr std::size_t record_align = alignof(detail::DestructorRecord);
   constexpr std::size_t align = std::max({PrefixAlign, alignof(T), registers ? record_align : 1});
   // [prefix][objects][record], each part aligned; any overflow is a failed push.
-  std::size_t objects_at, objects_end, record_at = 0, total;
+  std::size_t objects_at = 0, objects_end = 0, record_at = 0, total;
   const std::size_t bytes = array_bytes<T>(count);
   bool overflow =
       !detail::align_up(prefix, alignof(T), &objects_at) || detail::add_overflows(objects_at, bytes, &objects_end);

@@ -50,6 +50,7 @@ typedef struct varena_options {
   int large_pages;    /**< non-zero: best-effort large pages */
   size_t min_align;   /**< pushes are rounded up to a multiple of this (a power of two, 1..4096) */
   int protect;        /**< non-zero: pages past the position are made inaccessible on restore (C++ Options::protect) */
+  size_t commit_limit; /**< the most that may be committed (0: no budget); a push past it fails */
 } varena_options;
 
 /** What varena_get_stats reports: the C++ Arena's observers and stats(). */
@@ -75,6 +76,8 @@ VARENA_C_API void varena_options_default(varena_options* options);
 VARENA_C_API varena_status varena_create(const varena_options* options, varena_arena** out);
 /** Releases the arena and its memory. NULL is ignored. */
 VARENA_C_API void varena_destroy(varena_arena* arena);
+/** Sets the commit budget (0: none), as the C++ Arena::set_commit_limit. */
+VARENA_C_API void varena_set_commit_limit(varena_arena* arena, size_t bytes);
 /** An arena over the caller's memory [buffer, buffer + bytes) (C++: Arena(buffer, bytes)): no OS
  * call ever, the buffer never freed by the arena; only `min_align` of `options` (may be NULL)
  * applies. The handle itself is allocated with operator new. VARENA_BAD_ARGUMENT for a NULL

@@ -12,7 +12,8 @@ OK = 0
 
 class Options(ctypes.Structure):
     _fields_ = [("reserve", c_size), ("commit_step", c_size), ("retain", c_size), ("keep_recent", ctypes.c_int),
-                ("large_pages", ctypes.c_int), ("min_align", c_size), ("protect", ctypes.c_int)]
+                ("large_pages", ctypes.c_int), ("min_align", c_size), ("protect", ctypes.c_int),
+                ("commit_limit", c_size)]
 
 
 class Stats(ctypes.Structure):
