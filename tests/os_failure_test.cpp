@@ -140,9 +140,14 @@ int Counted::bad = 0;
 
 std::uint64_t value_of(std::size_t i) { return i * 2654435761u + 1; }
 
+// Set by the protect-mode runs below: the same operations with every restore
+// changing page protections too (more OS calls to refuse).
+bool g_protect = false;
+
 Options small_options() {
   Options o;
   o.reserve = kReserve;
+  o.protect = g_protect;
   o.retain = kRetain;     // restores past 64 KiB decommit: decommit calls to refuse
   o.keep_recent = false;  // ...decided by retain alone, so the same every attempt
   return o;
@@ -261,6 +266,7 @@ class World {
       co.reserve = o.reserve;
       co.retain = o.retain;
       co.keep_recent = 0;
+      co.protect = o.protect ? 1 : 0;
       if (varena_create(&co, &c_) != VARENA_OK) throw std::runtime_error("varena_create failed unarmed");
     } else {
       arena_.emplace(o);
@@ -681,6 +687,27 @@ struct CursorOp : Op {
   }
 };
 TEST(OsFailure, CursorPush) { drive<CursorOp<true>>(); }
+
+// The same operations on protect-mode arenas: every failure point of the
+// protections added (OsCall::protect) as well as the others.
+template <class Scenario>
+void drive_protected(Api api = Api::cpp) {
+  struct On {
+    On() { g_protect = true; }
+    ~On() { g_protect = false; }
+  } on;
+  drive<Scenario>(api);
+}
+TEST(OsFailure, ProtectModePush) { drive_protected<PushPastCommitEnd<true, false>>(); }
+TEST(OsFailure, ProtectModeTryPushUninit) { drive_protected<PushPastCommitEnd<false, true>>(); }
+TEST(OsFailure, ProtectModeMake) { drive_protected<MakeLogged>(); }
+TEST(OsFailure, ProtectModeExtendGrow) { drive_protected<ExtendGrow>(); }
+TEST(OsFailure, ProtectModeExtendShrink) { drive_protected<ExtendShrink>(); }
+TEST(OsFailure, ProtectModeRestore) { drive_protected<TakeBack<Back::restore>>(); }
+TEST(OsFailure, ProtectModeReset) { drive_protected<TakeBack<Back::reset>>(); }
+TEST(OsFailure, ProtectModeTrim) { drive_protected<Trim>(); }
+TEST(OsFailure, ProtectModeScope) { drive_protected<ScopeOp>(); }
+TEST(OsFailure, ProtectModeCursor) { drive_protected<CursorOp<true>>(); }
 TEST(OsFailure, CursorPushUninit) { drive<CursorOp<false>>(); }
 
 // ---------------------------------------------------------------------------
