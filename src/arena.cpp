@@ -151,7 +151,7 @@ bool Arena::open_through(std::size_t end) noexcept {
   const std::size_t open = static_cast<std::size_t>(limit_ - base_), committed = this->committed();
   if (end <= open) return true;
   const std::size_t want = round_up(end, vm::info().page_size);  // within usable_: a multiple of the page size
-  if (want > commit_limit_) return false;
+  if (want > committed && want > commit_limit_) return false;  // the budget counts commits, not reopened pages
   if (open < committed) {
     const std::size_t upto = std::min(want, committed);
     if (!vm::protect(limit_, upto - open, true)) return false;

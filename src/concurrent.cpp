@@ -44,18 +44,9 @@ ConcurrentArena::ConcurrentArena(const Options& options)
   reserved_ = arena_.reserved();
 }
 
-ConcurrentArena::ConcurrentArena(ConcurrentArena&& other) noexcept
-    : epoch_(next_epoch()),
-      reserved_(std::exchange(other.reserved_, 0)),
-      dirty_(std::exchange(other.dirty_, 0)),
-      arena_(std::move(other.arena_)) {
+ConcurrentArena::ConcurrentArena(ConcurrentArena&& other) noexcept : arena_(std::move(other.arena_)) {
   other.check_idle("moving");
-  committed_.store(other.committed_.exchange(0));
-  destructors_.store(other.destructors_.exchange(nullptr));
-  slabs_.store(other.slabs_.exchange(0));
-  slab_bytes_.store(other.slab_bytes_.exchange(0));
-  slab_waste_.store(other.slab_waste_.exchange(0));
-  other.epoch_ = next_epoch();  // slabs threads took from it now belong to this arena's memory
+  take_state(other);
 }
 
 ConcurrentArena& ConcurrentArena::operator=(ConcurrentArena&& other) noexcept {
@@ -64,17 +55,23 @@ ConcurrentArena& ConcurrentArena::operator=(ConcurrentArena&& other) noexcept {
     other.check_idle("moving");
     run_destructors();
     arena_ = std::move(other.arena_);
-    reserved_ = std::exchange(other.reserved_, 0);
-    dirty_ = std::exchange(other.dirty_, 0);
-    committed_.store(other.committed_.exchange(0));
-    destructors_.store(other.destructors_.exchange(nullptr));
-    slabs_.store(other.slabs_.exchange(0));
-    slab_bytes_.store(other.slab_bytes_.exchange(0));
-    slab_waste_.store(other.slab_waste_.exchange(0));
-    epoch_ = next_epoch();
-    other.epoch_ = next_epoch();
+    take_state(other);
   }
   return *this;
+}
+
+// Everything but the reservation itself, which the caller moved. Both get new
+// epochs: slabs threads took from `other` now belong to this arena's memory.
+void ConcurrentArena::take_state(ConcurrentArena& other) noexcept {
+  reserved_ = std::exchange(other.reserved_, 0);
+  dirty_ = std::exchange(other.dirty_, 0);
+  committed_.store(other.committed_.exchange(0));
+  destructors_.store(other.destructors_.exchange(nullptr));
+  slabs_.store(other.slabs_.exchange(0));
+  slab_bytes_.store(other.slab_bytes_.exchange(0));
+  slab_waste_.store(other.slab_waste_.exchange(0));
+  epoch_ = next_epoch();
+  other.epoch_ = next_epoch();
 }
 
 ConcurrentArena::~ConcurrentArena() {

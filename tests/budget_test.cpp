@@ -24,15 +24,6 @@ Options budget(std::size_t bytes) {
   return o;
 }
 
-std::string failure_of(Arena& arena, std::size_t bytes) {
-  try {
-    arena.push(bytes);
-  } catch (const OutOfMemory& e) {
-    return e.what();
-  }
-  return "no failure";
-}
-
 }  // namespace
 
 TEST(CommitBudget, APushPastTheBudgetFailsCleanlyAndSaysWhy) {
@@ -40,7 +31,7 @@ TEST(CommitBudget, APushPastTheBudgetFailsCleanlyAndSaysWhy) {
   std::memset(arena.push(kMiB / 2), 1, kMiB / 2);
   EXPECT_LE(arena.committed(), kMiB);
   const std::size_t at = arena.position(), committed = arena.committed();
-  const std::string what = failure_of(arena, kMiB);
+  const std::string what = test::failure_of(arena, kMiB);
   EXPECT_NE(what.find("budget"), std::string::npos) << what;
   EXPECT_NE(what.find(std::to_string(kMiB)), std::string::npos) << what;
   EXPECT_EQ(arena.try_push(kMiB), nullptr);

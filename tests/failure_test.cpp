@@ -34,15 +34,6 @@ struct Snapshot {
   }
 };
 
-std::string failure_of(Arena& arena, std::size_t bytes, std::size_t align) {
-  try {
-    arena.push(bytes, align);
-  } catch (const OutOfMemory& e) {
-    return e.what();
-  }
-  return "no exception";
-}
-
 }  // namespace
 
 TEST(OutOfMemoryTest, IsABadAllocWithTheFigures) {
@@ -80,7 +71,7 @@ TEST(OutOfMemoryTest, EveryImpossiblePushThrowsAndChangesNothing) {
     EXPECT_EQ(arena.try_push(c.bytes, c.align), nullptr) << c.bytes << " " << c.align;
     EXPECT_TRUE(Snapshot(arena) == before) << c.bytes << " " << c.align;
   }
-  EXPECT_NE(failure_of(arena, SIZE_MAX, 1).find(std::to_string(SIZE_MAX)), std::string::npos);
+  EXPECT_NE(test::failure_of(arena, SIZE_MAX, 1).find(std::to_string(SIZE_MAX)), std::string::npos);
   EXPECT_TRUE(test::all_bytes(data, 3000, 0x5C));
   // Still usable, right up to the end of the reservation.
   void* rest = arena.push(kMiB - 3008, 1);

@@ -1361,6 +1361,27 @@ TEST(OsFailure, RefusedDecommitDoesNotRecordAStaleHeight) {
 }
 
 // ---------------------------------------------------------------------------
+// A ConcurrentArena whose commits the OS refuses: clean errors, then it works.
+
+TEST(OsFailure, ConcurrentArenaCommitRefusedFailsCleanlyAndRecovers) {
+  varena::ConcurrentArena arena(small_options());
+  {
+    FailOsCall fault(1, true, kind(OsCall::commit));
+    EXPECT_THROW(arena.push(64), OutOfMemory);
+    EXPECT_EQ(arena.try_push(64), nullptr);
+    EXPECT_EQ(arena.try_push_uninit(std::size_t{1} << 20), nullptr);  // a block of its own
+    EXPECT_THROW(arena.make<std::string>(100, 'x'), OutOfMemory);
+    EXPECT_GE(os_calls_failed(), 4u);
+  }
+  EXPECT_EQ(arena.committed(), 0u);
+  EXPECT_EQ(arena.stats().slabs, 0u);
+  auto* p = static_cast<unsigned char*>(arena.push(64));
+  EXPECT_TRUE(test::all_bytes(p, 64, 0));
+  EXPECT_EQ(arena.make<std::string>(100, 'x')->size(), 100u);
+  arena.reset();
+}
+
+// ---------------------------------------------------------------------------
 // An arena over the caller's buffer makes no OS call, whatever it is asked.
 
 TEST(OsFailure, AnArenaOverABufferNeverCallsTheOs) {
@@ -1411,6 +1432,26 @@ TEST(OsFailure, ProtectRefusedAtARestoreLeavesThePagesAccessibleAndTheArenaWhole
   auto* again = static_cast<unsigned char*>(arena.push(3 * page));
   EXPECT_EQ(again, p);
   EXPECT_TRUE(test::all_bytes(again, 3 * page, 0));  // old bytes never handed out as zero
+}
+
+TEST(OsFailure, ABudgetBelowWhatARefusedDecommitKeptStillLetsPushesReopenIt) {
+  const std::size_t page = varena::vm::info().page_size;
+  Arena arena(protecting());
+  arena.push(3 * page);
+  const std::size_t mark = arena.position();
+  arena.push(2 * page);
+  arena.restore(mark);  // the two pages past it: committed, inaccessible
+  const std::size_t committed = arena.committed();
+  {
+    FailOsCall fault(1, true, kind(OsCall::decommit));
+    arena.set_commit_limit(page);  // below the position: would decommit past it, refused
+  }
+  EXPECT_EQ(arena.committed(), committed);
+  // Reopening pages that are already committed commits nothing: the budget allows it.
+  auto* p = static_cast<unsigned char*>(arena.push(page));
+  EXPECT_TRUE(test::all_bytes(p, page, 0));
+  EXPECT_EQ(arena.committed(), committed);
+  EXPECT_EQ(arena.try_push(4 * page), nullptr);  // a new commit past the budget is refused
 }
 
 TEST(OsFailure, ProtectRefusedWhenAPushReopensPagesFailsCleanly) {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #if defined(_WIN32)
 #ifndef WIN32_LEAN_AND_MEAN
@@ -41,6 +42,16 @@ inline std::size_t round_up(std::size_t x, std::size_t unit) { return (x + unit 
 
 inline bool aligned(const void* p, std::size_t align) {
   return reinterpret_cast<std::uintptr_t>(p) % align == 0;
+}
+
+// What a push's OutOfMemory says ("no exception" if it succeeded).
+inline std::string failure_of(varena::Arena& arena, std::size_t bytes, std::size_t align = 16) {
+  try {
+    arena.push(bytes, align);
+  } catch (const varena::OutOfMemory& e) {
+    return e.what();
+  }
+  return "no exception";
 }
 
 inline bool all_bytes(const void* p, std::size_t n, unsigned char value) {

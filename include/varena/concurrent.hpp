@@ -150,6 +150,7 @@ class VARENA_API ConcurrentArena {
   VARENA_NOINLINE void* take(detail::Slab* cache, std::size_t bytes, std::size_t align, int flags);
   // A block straight from the reservation (large requests), under the lock.
   void* take_block(std::size_t bytes, std::size_t align, int flags);
+  void take_state(ConcurrentArena& other) noexcept;
   void link(detail::DestructorRecord* record) noexcept;
   void run_destructors() noexcept;
   void check_idle(const char* operation) const noexcept;
