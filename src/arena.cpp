@@ -90,8 +90,7 @@ void Arena::close() noexcept {
   check_fences(0);
   run_destructors(base_);
   detail::unpoison(base_, touched_);  // the address range may be reused by anyone
-  // Nothing is left to keep true if the OS refuses: the arena is gone either way.
-  if (!borrowed_) (void)vm::release(base_, mapped_);
+  if (!borrowed_) release_pages();
   fields() = ArenaFields{};
 }
 
@@ -107,6 +106,28 @@ void* Arena::grow(std::size_t bytes, std::size_t align) noexcept {
   cur_ = p + size;
   detail::unpoison(p, bytes);
   return p;
+}
+
+// Every OS call on the arena's range after it is reserved goes through these.
+bool Arena::commit_pages(char* at, std::size_t bytes) noexcept {
+  if (!vm::commit(at, bytes)) return false;
+  ++stats_.commits;
+  return true;
+}
+
+bool Arena::decommit_pages(char* at, std::size_t bytes) noexcept {
+  if (!vm::decommit(at, bytes)) return false;
+  ++stats_.decommits;
+  return true;
+}
+
+bool Arena::protect_pages(char* at, std::size_t bytes, bool accessible) noexcept {
+  return vm::protect(at, bytes, accessible);
+}
+
+void Arena::release_pages() noexcept {
+  // Nothing is left to keep true if the OS refuses: the arena is gone either way.
+  (void)vm::release(base_, mapped_);
 }
 
 bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
@@ -129,12 +150,11 @@ bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
   if (needed > commit_limit_) return false;
   target = std::max(needed, std::min(target, detail::align_down(commit_limit_, os.page_size)));
 
-  if (!vm::commit(base_ + committed, target - committed)) {
+  if (!commit_pages(base_ + committed, target - committed)) {
     // The OS may refuse the generous step yet grant what this push needs.
-    if (needed >= target || !vm::commit(base_ + committed, needed - committed)) return false;
+    if (needed >= target || !commit_pages(base_ + committed, needed - committed)) return false;
     target = needed;
   }
-  ++stats_.commits;
   detail::poison(base_ + committed, target - committed);  // past the position until pushed
   limit_ = commit_end_ = base_ + target;
   touched_ = std::max(touched_, target);
@@ -154,15 +174,14 @@ bool Arena::open_through(std::size_t end) noexcept {
   if (want > committed && want > commit_limit_) return false;  // the budget counts commits, not reopened pages
   if (open < committed) {
     const std::size_t upto = std::min(want, committed);
-    if (!vm::protect(limit_, upto - open, true)) return false;
+    if (!protect_pages(limit_, upto - open, true)) return false;
     limit_ = base_ + upto;
   }
   if (want > committed) {
-    if (!vm::commit(commit_end_, want - committed)) {
+    if (!commit_pages(commit_end_, want - committed)) {
       update_floor();
       return false;
     }
-    ++stats_.commits;
     detail::poison(commit_end_, want - committed);  // past the position until pushed
     limit_ = commit_end_ = base_ + want;
     touched_ = std::max(touched_, want);
@@ -176,7 +195,7 @@ bool Arena::open_through(std::size_t end) noexcept {
 void Arena::protect_from(char* target) noexcept {
   if (!protect_) return;
   char* from = base_ + round_up(static_cast<std::size_t>(target - base_), vm::info().page_size);
-  if (from < limit_ && vm::protect(from, static_cast<std::size_t>(limit_ - from), false)) limit_ = from;
+  if (from < limit_ && protect_pages(from, static_cast<std::size_t>(limit_ - from), false)) limit_ = from;
 }
 
 bool Arena::decommit_from(std::size_t position) noexcept {
@@ -184,8 +203,7 @@ bool Arena::decommit_from(std::size_t position) noexcept {
   if (position >= committed || pinned_) return true;
   // Refused (locked pages, for one): the memory is still committed and holds
   // what it held, which is exactly what the bookkeeping already says.
-  if (!vm::decommit(base_ + position, committed - position)) return false;
-  ++stats_.decommits;
+  if (!decommit_pages(base_ + position, committed - position)) return false;
   peak_ = std::max(peak_, static_cast<std::size_t>(high_ - base_));
   dirty_end_ = std::max(dirty_end_, high_);
   commit_end_ = base_ + position;

@@ -375,6 +375,10 @@ class VARENA_API Arena : private detail::ArenaFields {
   void open_in(void* buffer, std::size_t bytes, const Options& options) noexcept;
   void close() noexcept;
   void* grow(std::size_t bytes, std::size_t align) noexcept;
+  bool commit_pages(char* at, std::size_t bytes) noexcept;
+  bool decommit_pages(char* at, std::size_t bytes) noexcept;
+  bool protect_pages(char* at, std::size_t bytes, bool accessible) noexcept;
+  void release_pages() noexcept;
   bool commit_through(std::size_t position, std::size_t bytes) noexcept;
   bool open_through(std::size_t end) noexcept;
   bool decommit_from(std::size_t position) noexcept;
