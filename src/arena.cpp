@@ -3,11 +3,18 @@
 #include <varena/arena.hpp>
 #include <varena/vm.hpp>
 
+#include "hooks_call.hpp"
+
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace varena {
 namespace {
+
+void copy_name(char (&to)[detail::ArenaFields::kNameBytes], const char* name) noexcept {
+  std::snprintf(to, sizeof to, "%s", name != nullptr ? name : "");
+}
 
 std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
   std::size_t sum;
@@ -64,7 +71,11 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   }
   protect_ = options.protect && !pinned_;  // large pages cannot change protection
   commit_limit_ = options.commit_limit == 0 ? SIZE_MAX : options.commit_limit;
+  debug_fill_ = options.debug_fill;
+  copy_name(name_, options.name);
   forget_history();
+  enter_registry();
+  detail::hook_range(detail::HookEvent::reserve, *this, base_, mapped_);
   return true;
 }
 
@@ -81,12 +92,16 @@ void Arena::open_in(void* buffer, std::size_t bytes, const Options& options) noe
   commit_step_ = vm::info().page_size;
   retain_ = SIZE_MAX;
   pinned_ = borrowed_ = true;  // nothing to commit, decommit or release
+  debug_fill_ = options.debug_fill;
+  copy_name(name_, options.name);
   detail::poison(base_, size);
   forget_history();
+  enter_registry();
 }
 
 void Arena::close() noexcept {
   if (base_ == nullptr) return;
+  leave_registry();
   check_fences(0);
   run_destructors(base_);
   detail::unpoison(base_, touched_);  // the address range may be reused by anyone
@@ -112,12 +127,14 @@ void* Arena::grow(std::size_t bytes, std::size_t align) noexcept {
 bool Arena::commit_pages(char* at, std::size_t bytes) noexcept {
   if (!vm::commit(at, bytes)) return false;
   ++stats_.commits;
+  detail::hook_range(detail::HookEvent::commit, *this, at, bytes);
   return true;
 }
 
 bool Arena::decommit_pages(char* at, std::size_t bytes) noexcept {
   if (!vm::decommit(at, bytes)) return false;
   ++stats_.decommits;
+  detail::hook_range(detail::HookEvent::decommit, *this, at, bytes);
   return true;
 }
 
@@ -126,6 +143,7 @@ bool Arena::protect_pages(char* at, std::size_t bytes, bool accessible) noexcept
 }
 
 void Arena::release_pages() noexcept {
+  detail::hook_range(detail::HookEvent::release, *this, base_, mapped_);
   // Nothing is left to keep true if the OS refuses: the arena is gone either way.
   (void)vm::release(base_, mapped_);
 }
@@ -218,13 +236,19 @@ bool Arena::decommit_from(std::size_t position) noexcept {
 // fences to check, or more than retain committed past the target.
 void Arena::restore_slow(char* target, bool checks) noexcept {
   if (target > cur_) {  // a stale Scope or Scratch ending after a deeper restore
-    if (checks) detail::restore_past_position(static_cast<std::size_t>(target - base_), position());
+    if (checks) detail::restore_past_position(name_, static_cast<std::size_t>(target - base_), position());
     return;
   }
   check_fences(static_cast<std::size_t>(target - base_));
   run_destructors(target);
   if (cur_ > high_) high_ = cur_;
-  detail::poison(target, static_cast<std::size_t>(cur_ - target));
+  const std::size_t taken = static_cast<std::size_t>(cur_ - target);
+  if (checks && debug_fill_) {  // the caller's build checks (VARENA_CHECKS), and fills
+    detail::unpoison(target, taken);  // alignment padding between blocks is poisoned too
+    std::memset(target, detail::kFillRestored, taken);
+  }
+  detail::poison(target, taken);
+  const std::size_t from = position();
   cur_ = target;
   protect_from(target);
   if (static_cast<std::size_t>(commit_end_ - target) > retain_) {
@@ -233,6 +257,7 @@ void Arena::restore_slow(char* target, bool checks) noexcept {
     if (target < low_) low_ = target;
     update_floor();
   }
+  if (from != position()) detail::hook_restore(*this, from, position());
 }
 
 // The retain policy (README, "Retain"). An excursion above position p runs
@@ -379,6 +404,7 @@ void Arena::describe_push_failure(detail::Message& m, std::size_t bytes, std::si
   if (!detail::is_power_of_two(align)) {
     std::snprintf(m.text, sizeof m.text, "varena: alignment %zu is not a power of two (push of %zu bytes)", align,
                   bytes);
+    detail::name_message(m, name_);
     return;
   }
   const std::size_t a = std::max(align, min_align());
@@ -391,12 +417,14 @@ void Arena::describe_push_failure(detail::Message& m, std::size_t bytes, std::si
                   "varena: cannot push %zu bytes (alignment %zu): %zu in use, %zu committed; that exceeds the commit "
                   "budget of %zu bytes",
                   bytes, align, position(), committed(), commit_limit_);
+    detail::name_message(m, name_);
     return;
   }
   std::snprintf(m.text, sizeof m.text,
                 "varena: cannot push %zu bytes (alignment %zu): %zu in use, %zu reserved, %zu committed; %s", bytes,
                 align, position(), usable_, committed(),
                 fits ? "the OS refused to commit more memory" : "that exceeds the reservation");
+  detail::name_message(m, name_);
 }
 
 void Arena::describe_reservation_failure(detail::Message& m, const Options& options) const noexcept {
@@ -408,6 +436,9 @@ void Arena::describe_reservation_failure(detail::Message& m, const Options& opti
   else
     std::snprintf(m.text, sizeof m.text, "varena: cannot reserve %zu bytes of address space for an arena",
                   options.reserve);
+  char name[detail::ArenaFields::kNameBytes];
+  copy_name(name, options.name);
+  detail::name_message(m, name);
 }
 
 }  // namespace varena

@@ -22,6 +22,9 @@ std::uint64_t next_epoch() noexcept {
 
 Options slab_source(Options options) noexcept {
   options.min_align = detail::kInlineMinAlign;  // slabs and the inline push agree on it
+  // Slabs are handed out as they come from the arena: the zero-fill
+  // bookkeeping (dirty_) counts on memory past the last peak reading zero.
+  options.debug_fill = false;
   return options;
 }
 

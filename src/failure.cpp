@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace varena {
 namespace {
@@ -44,29 +45,48 @@ void contract_violation(const char* message) noexcept {
   std::abort();
 }
 
+void name_message(Message& m, const char* name) noexcept {
+  static constexpr char kPrefix[] = "varena: ";
+  constexpr std::size_t n = sizeof kPrefix - 1;
+  if (name == nullptr || name[0] == '\0' || std::strncmp(m.text, kPrefix, n) != 0) return;
+  Message named;
+  std::snprintf(named.text, sizeof named.text, "%sarena \"%s\": %s", kPrefix, name, m.text + n);
+  m = named;
+}
+
 namespace {
-// A contract violation whose message takes two sizes.
-[[noreturn]] void violation(const char* format, std::size_t a, std::size_t b) noexcept {
+// A contract violation whose message takes two sizes and names the arena.
+[[noreturn]] void violation(const char* name, const char* format, std::size_t a, std::size_t b) noexcept {
   Message m;
   std::snprintf(m.text, sizeof m.text, format, a, b);
+  name_message(m, name);
   contract_violation(m.text);
 }
 }  // namespace
 
-void restore_past_position(std::size_t position, std::size_t current) noexcept {
-  violation("varena: restore to position %zu, past the current position %zu", position, current);
+void restore_past_position(const char* name, std::size_t position, std::size_t current) noexcept {
+  violation(name, "varena: restore to position %zu, past the current position %zu", position, current);
 }
 
-void scope_out_of_order(std::size_t depth, std::size_t innermost) noexcept {
-  violation("varena: scopes ended out of order: the scope opened as number %zu on this arena ends while number %zu, "
+void scope_out_of_order(const char* name, std::size_t depth, std::size_t innermost) noexcept {
+  violation(name,
+            "varena: scopes ended out of order: the scope opened as number %zu on this arena ends while number %zu, "
             "opened after it, is still open",
             depth, innermost);
 }
 
-void stale_scope(std::size_t start, std::size_t position) noexcept {
-  violation("varena: stale scope: a Scope or Scratch that began at position %zu is used after its arena was "
+void stale_scope(const char* name, std::size_t start, std::size_t position) noexcept {
+  violation(name,
+            "varena: stale scope: a Scope or Scratch that began at position %zu is used after its arena was "
             "restored below that, to %zu (by a newer scope or a restore)",
             start, position);
+}
+
+void cursor_bypassed(const char* name) noexcept {
+  Message m;
+  std::snprintf(m.text, sizeof m.text, "varena: an arena was used directly while a Cursor on it was live");
+  name_message(m, name);
+  contract_violation(m.text);
 }
 
 }  // namespace detail

@@ -42,7 +42,7 @@ bool intact(const Fence& f) noexcept {
   return true;
 }
 
-[[noreturn]] void overrun(const Fence& f, std::size_t fence_at) noexcept {
+[[noreturn]] void overrun(const char* name, const Fence& f, std::size_t fence_at) noexcept {
   detail::Message m;
   if (f.position <= fence_at && fence_at - f.position < f.size + kFenceAlign)
     std::snprintf(m.text, sizeof m.text,
@@ -52,6 +52,7 @@ bool intact(const Fence& f) noexcept {
     std::snprintf(m.text, sizeof m.text,
                   "varena: fence overwritten after the block ending at position %zu (its size was overwritten too)",
                   fence_at);
+  detail::name_message(m, name);
   detail::contract_violation(m.text);
 }
 
@@ -85,7 +86,7 @@ bool Arena::extend_fenced(void* block, std::size_t old_bytes, std::size_t new_by
   if (block == nullptr || last_fence_ == 0) return false;
   const std::size_t old_fence_at = last_fence_ - 1;
   Fence* f = reinterpret_cast<Fence*>(base_ + old_fence_at);
-  if (!intact(*f)) overrun(*f, old_fence_at);
+  if (!intact(*f)) overrun(name_, *f, old_fence_at);
   std::size_t old_end;
   if (base_ + f->position != block || f->size != old_bytes || !fence_end(old_fence_at, min_align(), &old_end) ||
       old_end != position())
@@ -133,9 +134,9 @@ void Arena::check_fences(std::size_t position) noexcept {
   while (last_fence_ != 0 && last_fence_ - 1 + sizeof(Fence) > position) {
     const std::size_t at = last_fence_ - 1;
     const Fence& f = *reinterpret_cast<const Fence*>(base_ + at);
-    if (!intact(f) || f.position > at || f.size > at - f.position) overrun(f, at);
+    if (!intact(f) || f.position > at || f.size > at - f.position) overrun(name_, f, at);
     for (std::size_t gap = f.position + f.size; gap < at; ++gap)
-      if (static_cast<unsigned char>(base_[gap]) != kPattern) overrun(f, at);
+      if (static_cast<unsigned char>(base_[gap]) != kPattern) overrun(name_, f, at);
     last_fence_ = f.previous;
   }
 }

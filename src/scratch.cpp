@@ -44,6 +44,7 @@ bool listed(const Arena* arena, const Arena* const* conflicts, std::size_t count
 
 struct ScratchSlots {
   std::optional<Arena> slots[kSlots];
+  unsigned long thread_number = 0;  // names the arenas: threads numbered as they first use a Scratch
 
   // Runs on the exiting thread. The thread-local pointer is cleared first, so
   // code that runs later in the thread's exit (another library's key
@@ -57,6 +58,8 @@ struct ScratchSlots {
   static ScratchSlots* attach() noexcept {
     auto* slots = new (std::nothrow) ScratchSlots;
     if (slots == nullptr) return nullptr;
+    static std::atomic<unsigned long> threads{0};
+    slots->thread_number = threads.fetch_add(1, std::memory_order_relaxed) + 1;
     // If the OS cannot run a hook at thread exit, the slots outlive the
     // thread rather than fail the caller.
     at_thread_exit(&release, slots);
@@ -67,6 +70,9 @@ struct ScratchSlots {
     Arena arena{Arena::Unreserved{}};
     Options options;
     options.protect = scratch_protect().load(std::memory_order_relaxed);
+    char name[detail::ArenaFields::kNameBytes];
+    std::snprintf(name, sizeof name, "scratch %zu of thread %lu", i, thread_number);
+    options.name = name;
     if (!arena.open(options, defaults::scratch_reserve)) return false;
     slots[i].emplace(std::move(arena));
     return true;

@@ -7,6 +7,7 @@
 #include <varena/detail/poison.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +18,8 @@
 
 /// Virtual-memory arenas: reserve once, commit on demand.
 namespace varena {
+
+class Arena;
 
 /// Default sizes; each is explained in the README ("Defaults and limits").
 namespace defaults {
@@ -61,19 +64,23 @@ struct Options {
   bool protect = false;  ///< restores make the whole pages past the position inaccessible, so a
                          ///< stale pointer faults in any build (README, "Protect mode"); a syscall
                          ///< per restore or push that crosses a page. Ignored with Windows large pages
+  const char* name = nullptr;  ///< shown in error messages, reports (for_each_arena) and hooks; the first
+                               ///< 31 bytes are copied into the arena (nullptr: no name)
+  bool debug_fill = true;  ///< in VARENA_CHECKS translation units only: push_uninit fills new memory with
+                           ///< 0xCD and restores fill what they take back with 0xDD; never in release builds
 };
 
 /// Thrown when a push or a reservation cannot be satisfied. what() names the
 /// bytes asked and what the arena has reserved and committed.
 class VARENA_API OutOfMemory : public std::bad_alloc {
  public:
-  /// Copies `message` (truncated to 255 characters; nullptr: a generic one).
+  /// Copies `message` (truncated to 319 characters; nullptr: a generic one).
   explicit OutOfMemory(const char* message) noexcept;
   /// The message given to the constructor.
   const char* what() const noexcept override;
 
  private:
-  char message_[256];
+  char message_[320];
 };
 
 /// Called instead of throwing in translation units built without exceptions.
@@ -94,13 +101,26 @@ struct ArenaStats {
 
 namespace detail {
 struct Message {
-  char text[240];
+  char text[300];
 };
+// Puts `arena "name": ` after the "varena: " that begins m (nothing for an unnamed arena).
+void name_message(Message& m, const char* name) noexcept;
 [[noreturn]] VARENA_API void call_failure_handler(const char* message);
 [[noreturn]] VARENA_API void contract_violation(const char* message) noexcept;
-[[noreturn]] VARENA_API void restore_past_position(std::size_t position, std::size_t current) noexcept;
-[[noreturn]] VARENA_API void scope_out_of_order(std::size_t depth, std::size_t innermost) noexcept;
-[[noreturn]] VARENA_API void stale_scope(std::size_t start, std::size_t position) noexcept;
+// `name` is the arena's (Options::name; "" for none), so each message can say which arena.
+[[noreturn]] VARENA_API void restore_past_position(const char* name, std::size_t position,
+                                                   std::size_t current) noexcept;
+[[noreturn]] VARENA_API void scope_out_of_order(const char* name, std::size_t depth, std::size_t innermost) noexcept;
+[[noreturn]] VARENA_API void stale_scope(const char* name, std::size_t start, std::size_t position) noexcept;
+[[noreturn]] VARENA_API void cursor_bypassed(const char* name) noexcept;
+
+// Set while a restore hook is installed (set_hooks): the inline restore then
+// goes out of line, where hooks are called. Its one predictable branch.
+extern VARENA_API std::atomic<bool> restore_hooked;
+
+// The bytes debug_fill writes (VARENA_CHECKS builds), as Microsoft's CRT debug heap does.
+inline constexpr unsigned char kFillPushed = 0xCD;
+inline constexpr unsigned char kFillRestored = 0xDD;
 
 [[noreturn]] VARENA_MODE inline void raise_out_of_memory(const char* message) {
 #if VARENA_EXCEPTIONS
@@ -136,6 +156,7 @@ struct Mark {
 
 // Everything an Arena holds, in one place so that a move is one exchange.
 struct ArenaFields {
+  static constexpr std::size_t kNameBytes = 32;
   // Hot: push reads cur_, limit_, align_mask_; restore cur_, floor_, high_, low_.
   char* cur_ = nullptr;          // base_ + position(); a multiple of the minimum alignment
   char* limit_ = nullptr;        // pushes below it need no OS call: commit_end_, or with protect the
@@ -166,9 +187,14 @@ struct ArenaFields {
   std::size_t commit_limit_ = SIZE_MAX;  // Options::commit_limit (SIZE_MAX: none)
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
+  bool debug_fill_ = false;      // Options::debug_fill (acted on in VARENA_CHECKS translation units only)
+  char name_[kNameBytes] = {};   // Options::name, NUL-terminated
+  Arena* registry_prev_ = nullptr;  // the live arenas, a list changed under the registry's lock
+  Arena* registry_next_ = nullptr;
 };
 
 struct ScratchSlots;  // reserves scratch arenas through Arena's private interface
+struct Registry;      // the live arenas (src/registry.cpp)
 
 // Alignments up to this take the inline push (stricter ones are rare and go
 // out of line, where the padding is checked against overflow).
@@ -243,15 +269,9 @@ class VARENA_API Arena : private detail::ArenaFields {
   Arena(void* buffer, std::size_t bytes, const Options& options = {}) noexcept { open_in(buffer, bytes, options); }
   /// No memory moves; the source is left empty (reserved() == 0) and only
   /// accepts destruction, assignment and the observers.
-  Arena(Arena&& other) noexcept : ArenaFields(std::exchange<ArenaFields>(other, {})) {}
+  Arena(Arena&& other) noexcept;
   /// As the destructor, then the move constructor.
-  Arena& operator=(Arena&& other) noexcept {
-    if (this != &other) {
-      close();
-      fields() = std::exchange<ArenaFields>(other, {});
-    }
-    return *this;
-  }
+  Arena& operator=(Arena&& other) noexcept;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
   /// Runs registered destructors (newest first) and releases the reservation.
@@ -337,9 +357,12 @@ class VARENA_API Arena : private detail::ArenaFields {
   std::size_t min_align() const noexcept { return align_mask_ + 1; }
   /// The OS calls made so far (and, with VARENA_FENCES, the pushes).
   Stats stats() const noexcept { return stats_; }
+  /// Options::name as copied (at most 31 bytes); "" if none.
+  const char* name() const noexcept { return name_; }
 
  private:
   friend struct detail::ScratchSlots;
+  friend struct detail::Registry;
   friend class Scope;
   friend class Cursor;
   template <class T>
@@ -351,6 +374,10 @@ class VARENA_API Arena : private detail::ArenaFields {
   bool fits(std::size_t bytes, std::size_t align, char*& start) const noexcept;
   char* bump(char* start, std::size_t bytes) noexcept;
   void zero_dirty(void* p, std::size_t bytes) const noexcept;
+  // push_uninit and try_push_uninit without the debug fill: what push and try_push zero.
+  VARENA_MODE void* push_raw(std::size_t bytes, std::size_t align);
+  VARENA_MODE void* try_push_raw(std::size_t bytes, std::size_t align) noexcept;
+  VARENA_MODE void fill_pushed(void* p, std::size_t bytes) const noexcept;
   VARENA_MODE void restore_to(char* target) noexcept;
   // Kept out of the inline push so that push stays a handful of instructions.
   VARENA_MODE VARENA_NOINLINE void* push_slow(std::size_t bytes, std::size_t align) {
@@ -379,6 +406,8 @@ class VARENA_API Arena : private detail::ArenaFields {
   bool decommit_pages(char* at, std::size_t bytes) noexcept;
   bool protect_pages(char* at, std::size_t bytes, bool accessible) noexcept;
   void release_pages() noexcept;
+  void enter_registry() noexcept;
+  void leave_registry() noexcept;
   bool commit_through(std::size_t position, std::size_t bytes) noexcept;
   bool open_through(std::size_t end) noexcept;
   bool decommit_from(std::size_t position) noexcept;
@@ -408,7 +437,7 @@ class Scope {
   VARENA_MODE ~Scope() {
     if constexpr (detail::checks) {
       check_not_stale();
-      if (arena_->scope_depth_ != depth_) detail::scope_out_of_order(depth_, arena_->scope_depth_);
+      if (arena_->scope_depth_ != depth_) detail::scope_out_of_order(arena_->name_, depth_, arena_->scope_depth_);
       --arena_->scope_depth_;
     }
     arena_->restore_to(mark_);
@@ -427,7 +456,7 @@ class Scope {
   VARENA_MODE void check_not_stale() const noexcept {
     if constexpr (detail::checks)
       if (arena_->cur_ < mark_)
-        detail::stale_scope(static_cast<std::size_t>(mark_ - arena_->base_), arena_->position());
+        detail::stale_scope(arena_->name_, static_cast<std::size_t>(mark_ - arena_->base_), arena_->position());
   }
 
   Arena* arena_;
@@ -452,6 +481,21 @@ class Cursor {
 
   /// As Arena::push_uninit.
   VARENA_MODE void* push_uninit(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
+    void* p = take(bytes, align);
+    if constexpr (detail::checks) arena_->fill_pushed(p, bytes);
+    return p;
+  }
+  /// Zero-filled, as Arena::push.
+  VARENA_MODE void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
+    char* p = static_cast<char*>(take(bytes, align));
+    detail::zero_dirty(p, bytes, dirty_end_);
+    return p;
+  }
+  /// The arena's position as it will be when the cursor ends.
+  std::size_t position() const noexcept { return static_cast<std::size_t>(cur_ - arena_->base_); }
+
+ private:
+  VARENA_MODE void* take(std::size_t bytes, std::size_t align) {
     char* start;
     if (VARENA_LIKELY(inline_ && detail::fits_inline(cur_, end_, bytes, align, start))) {
       cur_ = detail::bump_end(start, bytes);
@@ -465,16 +509,6 @@ class Cursor {
     load();
     return p;
   }
-  /// Zero-filled, as Arena::push.
-  VARENA_MODE void* push(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
-    char* p = static_cast<char*>(push_uninit(bytes, align));
-    detail::zero_dirty(p, bytes, dirty_end_);
-    return p;
-  }
-  /// The arena's position as it will be when the cursor ends.
-  std::size_t position() const noexcept { return static_cast<std::size_t>(cur_ - arena_->base_); }
-
- private:
   VARENA_MODE void load() noexcept {
     cur_ = arena_->cur_;
     end_ = arena_->limit_;
@@ -484,13 +518,12 @@ class Cursor {
   }
   VARENA_MODE void store() noexcept {
     if constexpr (detail::checks)
-      if (arena_->cur_ != synced_)
-        detail::contract_violation("varena: an arena was used directly while a Cursor on it was live");
+      if (arena_->cur_ != synced_) detail::cursor_bypassed(arena_->name_);
     arena_->cur_ = cur_;
     if constexpr (detail::checks) synced_ = cur_;
   }
   VARENA_MODE VARENA_NOINLINE static void* refill(Arena& arena, std::size_t bytes, std::size_t align) {
-    return arena.push_uninit(bytes, align);
+    return arena.push_raw(bytes, align);
   }
 
   Arena* arena_;
@@ -514,7 +547,7 @@ inline char* Arena::bump(char* start, std::size_t bytes) noexcept {
   return start;
 }
 
-inline void* Arena::push_uninit(std::size_t bytes, std::size_t align) {
+inline void* Arena::push_raw(std::size_t bytes, std::size_t align) {
   if constexpr (detail::fences) {
     if (void* p = push_fenced(bytes, align)) return p;
     fail_push(bytes, align);
@@ -525,13 +558,28 @@ inline void* Arena::push_uninit(std::size_t bytes, std::size_t align) {
   }
 }
 
+inline void Arena::fill_pushed(void* p, std::size_t bytes) const noexcept {
+  if constexpr (detail::checks) {
+    VARENA_ASSUME(bytes <= PTRDIFF_MAX);  // it was pushed, so it fits in the reservation
+    if (debug_fill_) std::memset(p, detail::kFillPushed, bytes);
+  } else {
+    (void)p, (void)bytes;
+  }
+}
+
+inline void* Arena::push_uninit(std::size_t bytes, std::size_t align) {
+  void* p = push_raw(bytes, align);
+  fill_pushed(p, bytes);
+  return p;
+}
+
 inline void* Arena::push(std::size_t bytes, std::size_t align) {
-  void* p = push_uninit(bytes, align);
+  void* p = push_raw(bytes, align);
   zero_dirty(p, bytes);
   return p;
 }
 
-inline void* Arena::try_push_uninit(std::size_t bytes, std::size_t align) noexcept {
+inline void* Arena::try_push_raw(std::size_t bytes, std::size_t align) noexcept {
   void* p;
   if constexpr (detail::fences) {
     p = push_fenced(bytes, align);
@@ -544,8 +592,14 @@ inline void* Arena::try_push_uninit(std::size_t bytes, std::size_t align) noexce
   return p;
 }
 
+inline void* Arena::try_push_uninit(std::size_t bytes, std::size_t align) noexcept {
+  void* p = try_push_raw(bytes, align);
+  if (p != nullptr) fill_pushed(p, bytes);
+  return p;
+}
+
 inline void* Arena::try_push(std::size_t bytes, std::size_t align) noexcept {
-  void* p = try_push_uninit(bytes, align);
+  void* p = try_push_raw(bytes, align);
   if (p != nullptr) zero_dirty(p, bytes);
   return p;
 }
@@ -584,13 +638,16 @@ inline bool Arena::extend(void* block, std::size_t old_bytes, std::size_t new_by
   }
 }
 
-// The fast path: nothing to destroy, nothing to give back. The high and low
-// marks feed the retain policy and the zero-fill bookkeeping.
+// The fast path: nothing to destroy, nothing to give back, no hook to call.
+// The high and low marks feed the retain policy and the zero-fill bookkeeping.
 inline void Arena::restore_to(char* target) noexcept {
-  if (VARENA_LIKELY(target >= floor_ && target <= cur_) && !detail::fences) {
+  if (VARENA_LIKELY(target >= floor_ && target <= cur_) && !detail::fences &&
+      VARENA_LIKELY(!detail::restore_hooked.load(std::memory_order_relaxed))) {
     // The floor is at least low_, so the low mark never moves here; in a
     // steady loop the high one does not either: a predicted branch, no store.
     if (VARENA_UNLIKELY(cur_ > high_)) high_ = cur_;
+    if constexpr (detail::checks)
+      if (debug_fill_) std::memset(target, detail::kFillRestored, static_cast<std::size_t>(cur_ - target));
     detail::poison(target, static_cast<std::size_t>(cur_ - target));
     cur_ = target;
   } else {
@@ -603,7 +660,7 @@ inline void Arena::restore(std::size_t position) noexcept {
   if (VARENA_LIKELY(position <= this->position()))
     restore_to(base_ + detail::align_up(position, min_align()));
   else if constexpr (detail::checks)
-    detail::restore_past_position(position, this->position());
+    detail::restore_past_position(name_, position, this->position());
 }
 
 inline void Arena::pop(std::size_t bytes) noexcept {
