@@ -87,21 +87,21 @@ struct Registry {
 using detail::Registry;
 
 void Arena::enter_registry() noexcept {
+  Registry::check_not_in_callback("created");  // before the lock, which the callback's thread holds
   std::lock_guard<std::mutex> lock(Registry::lock());
-  Registry::check_not_in_callback("created");
   Registry::link(*this);
 }
 
 void Arena::leave_registry() noexcept {
+  Registry::check_not_in_callback("destroyed");  // before the lock, which the callback's thread holds
   std::lock_guard<std::mutex> lock(Registry::lock());
-  Registry::check_not_in_callback("destroyed");
   Registry::unlink(*this);
 }
 
 Arena::Arena(Arena&& other) noexcept {
   if (other.base_ == nullptr) return;  // nothing registered, nothing to take
+  Registry::check_not_in_callback("moved");  // before the lock, which the callback's thread holds
   std::lock_guard<std::mutex> lock(Registry::lock());
-  Registry::check_not_in_callback("moved");
   fields() = std::exchange<ArenaFields>(other, {});
   Registry::relink(*this);
 }
@@ -110,8 +110,8 @@ Arena& Arena::operator=(Arena&& other) noexcept {
   if (this == &other) return *this;
   close();
   if (other.base_ == nullptr) return *this;
+  Registry::check_not_in_callback("moved");  // before the lock, which the callback's thread holds
   std::lock_guard<std::mutex> lock(Registry::lock());
-  Registry::check_not_in_callback("moved");
   fields() = std::exchange<ArenaFields>(other, {});
   Registry::relink(*this);
   return *this;
