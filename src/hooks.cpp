@@ -36,13 +36,14 @@ Hooks read() noexcept {
   for (;;) {
     const unsigned before = published.sequence.load(std::memory_order_acquire);
     if (before % 2 == 0) {
-      h.context = published.context.load(std::memory_order_relaxed);
-      h.reserve = published.reserve.load(std::memory_order_relaxed);
-      h.commit = published.commit.load(std::memory_order_relaxed);
-      h.decommit = published.decommit.load(std::memory_order_relaxed);
-      h.release = published.release.load(std::memory_order_relaxed);
-      h.restore = published.restore.load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
+      // Acquire loads (no fences, which ThreadSanitizer cannot follow): a
+      // slot a writer has already changed makes the recheck see its odd count.
+      h.context = published.context.load(std::memory_order_acquire);
+      h.reserve = published.reserve.load(std::memory_order_acquire);
+      h.commit = published.commit.load(std::memory_order_acquire);
+      h.decommit = published.decommit.load(std::memory_order_acquire);
+      h.release = published.release.load(std::memory_order_acquire);
+      h.restore = published.restore.load(std::memory_order_acquire);
       if (published.sequence.load(std::memory_order_relaxed) == before) return h;
     }
   }
@@ -72,14 +73,13 @@ Hooks set_hooks(const Hooks& hooks) noexcept {
   using detail::published;
   std::lock_guard<std::mutex> lock(detail::writers);
   const Hooks previous = detail::read();
-  published.sequence.fetch_add(1, std::memory_order_relaxed);  // odd: readers wait
-  std::atomic_thread_fence(std::memory_order_release);
-  published.context.store(hooks.context, std::memory_order_relaxed);
-  published.reserve.store(hooks.reserve, std::memory_order_relaxed);
-  published.commit.store(hooks.commit, std::memory_order_relaxed);
-  published.decommit.store(hooks.decommit, std::memory_order_relaxed);
-  published.release.store(hooks.release, std::memory_order_relaxed);
-  published.restore.store(hooks.restore, std::memory_order_relaxed);
+  published.sequence.fetch_add(1, std::memory_order_relaxed);  // odd: readers retry
+  published.context.store(hooks.context, std::memory_order_release);
+  published.reserve.store(hooks.reserve, std::memory_order_release);
+  published.commit.store(hooks.commit, std::memory_order_release);
+  published.decommit.store(hooks.decommit, std::memory_order_release);
+  published.release.store(hooks.release, std::memory_order_release);
+  published.restore.store(hooks.restore, std::memory_order_release);
   published.sequence.fetch_add(1, std::memory_order_release);  // even: a consistent set
   published.any.store(hooks.reserve != nullptr || hooks.commit != nullptr || hooks.decommit != nullptr ||
                           hooks.release != nullptr || hooks.restore != nullptr,
