@@ -27,6 +27,25 @@ varena_status push(varena_arena* arena, std::size_t bytes, std::size_t align, vo
   return VARENA_OK;
 }
 
+// The C hooks run from C++ hooks whose context is the caller's varena_hooks.
+const varena_hooks* c_hooks(void* context) { return static_cast<const varena_hooks*>(context); }
+const varena_arena* c(const varena::Arena& a) { return reinterpret_cast<const varena_arena*>(&a); }
+void reserve_hook(void* h, const varena::Arena& a, void* at, std::size_t n) {
+  c_hooks(h)->reserve(c_hooks(h)->context, c(a), at, n);
+}
+void commit_hook(void* h, const varena::Arena& a, void* at, std::size_t n) {
+  c_hooks(h)->commit(c_hooks(h)->context, c(a), at, n);
+}
+void decommit_hook(void* h, const varena::Arena& a, void* at, std::size_t n) {
+  c_hooks(h)->decommit(c_hooks(h)->context, c(a), at, n);
+}
+void release_hook(void* h, const varena::Arena& a, void* at, std::size_t n) {
+  c_hooks(h)->release(c_hooks(h)->context, c(a), at, n);
+}
+void restore_hook(void* h, const varena::Arena& a, std::size_t from, std::size_t to) {
+  c_hooks(h)->restore(c_hooks(h)->context, c(a), from, to);
+}
+
 }  // namespace
 
 static_assert(sizeof(varena_arena) == sizeof(varena::Arena), "varena_arena is the Arena itself");
@@ -44,6 +63,8 @@ void varena_options_default(varena_options* options) {
   options->min_align = d.min_align;
   options->protect = d.protect ? 1 : 0;
   options->commit_limit = d.commit_limit;
+  options->name = d.name;
+  options->debug_fill = d.debug_fill ? 1 : 0;
 }
 
 varena_status varena_create(const varena_options* options, varena_arena** out) {
@@ -59,6 +80,8 @@ varena_status varena_create(const varena_options* options, varena_arena** out) {
     o.min_align = options->min_align;  // clamped like every option, never refused
     o.protect = options->protect != 0;
     o.commit_limit = options->commit_limit;
+    o.name = options->name;
+    o.debug_fill = options->debug_fill != 0;
   }
   auto* created = new (std::nothrow) varena_arena{varena::Arena(o, std::nothrow)};
   if (created == nullptr || created->arena.reserved() == 0) {
@@ -74,7 +97,11 @@ varena_status varena_create_in(void* buffer, size_t bytes, const varena_options*
   *out = nullptr;
   if (buffer == nullptr) return VARENA_BAD_ARGUMENT;
   varena::Options o;
-  if (options != nullptr) o.min_align = options->min_align;
+  if (options != nullptr) {
+    o.min_align = options->min_align;
+    o.name = options->name;
+    o.debug_fill = options->debug_fill != 0;
+  }
   auto* created = new (std::nothrow) varena_arena{varena::Arena(buffer, bytes, o)};
   if (created == nullptr) return VARENA_OUT_OF_MEMORY;
   *out = created;
@@ -150,6 +177,32 @@ varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count,
 void varena_scratch_end(varena_scratch scratch) {
   if (scratch.arena != nullptr && scratch.position <= cpp(scratch.arena)->position())
     cpp(scratch.arena)->restore(scratch.position);
+}
+
+const char* varena_arena_name(const varena_arena* arena) { return arena != nullptr ? cpp(arena)->name() : ""; }
+
+void varena_for_each_arena(void (*callback)(const varena_arena_info* info, void* context), void* context) {
+  if (callback == nullptr) return;
+  varena::for_each_arena([&](const varena::ArenaInfo& i) {
+    const varena_arena_info info{i.name,     i.base, i.position, i.committed, i.reserved,
+                                 i.peak,     i.commits, i.decommits};
+    callback(&info, context);
+  });
+}
+
+int varena_write_report(FILE* out) { return out != nullptr && varena::write_report(out) ? 1 : 0; }
+
+void varena_set_hooks(const varena_hooks* hooks) {
+  varena::Hooks h;
+  if (hooks != nullptr) {
+    h.context = const_cast<varena_hooks*>(hooks);
+    if (hooks->reserve != nullptr) h.reserve = &reserve_hook;
+    if (hooks->commit != nullptr) h.commit = &commit_hook;
+    if (hooks->decommit != nullptr) h.decommit = &decommit_hook;
+    if (hooks->release != nullptr) h.release = &release_hook;
+    if (hooks->restore != nullptr) h.restore = &restore_hook;
+  }
+  varena::set_hooks(h);
 }
 
 const char* varena_status_message(varena_status status) {

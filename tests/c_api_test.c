@@ -14,6 +14,33 @@ static int failures = 0;
     }                                                            \
   } while (0)
 
+/* What the C hooks saw. */
+struct seen {
+  int commits, restores, releases;
+  size_t restored_to;
+  const varena_arena* arena;
+};
+static void on_commit(void* context, const varena_arena* arena, void* address, size_t bytes) {
+  struct seen* s = (struct seen*)context;
+  (void)address;
+  (void)bytes;
+  if (arena == s->arena) ++s->commits;
+}
+static void on_restore(void* context, const varena_arena* arena, size_t from, size_t to) {
+  struct seen* s = (struct seen*)context;
+  (void)from;
+  if (arena == s->arena) ++s->restores, s->restored_to = to;
+}
+static void on_release(void* context, const varena_arena* arena, void* address, size_t bytes) {
+  struct seen* s = (struct seen*)context;
+  (void)address;
+  (void)bytes;
+  if (arena == s->arena) ++s->releases;
+}
+static void count_named(const varena_arena_info* info, void* context) {
+  if (strcmp(info->name, "c arena") == 0 && info->committed >= info->position) ++*(int*)context;
+}
+
 static int all_zero(const unsigned char* p, size_t n) {
   size_t i;
   for (i = 0; i < n; ++i)
@@ -117,6 +144,46 @@ int main(void) {
   varena_scratch_end(s1);
   CHECK(varena_position(s1.arena) == s1.position);
   CHECK(varena_scratch_begin(NULL, 1, &s1) == VARENA_BAD_ARGUMENT);
+
+  /* Names, the registry and hooks. */
+  {
+    struct seen seen;
+    varena_hooks hooks;
+    varena_arena* named = NULL;
+    int listed = 0;
+    FILE* sink;
+    memset(&seen, 0, sizeof seen);
+    memset(&hooks, 0, sizeof hooks);
+    hooks.context = &seen;
+    hooks.commit = &on_commit;
+    hooks.restore = &on_restore;
+    hooks.release = &on_release;
+    varena_options_default(&options);
+    CHECK(options.name == NULL && options.debug_fill == 1);
+    options.name = "c arena";
+    options.reserve = 1 << 24;
+    CHECK(varena_create(&options, &named) == VARENA_OK);
+    CHECK(strcmp(varena_arena_name(named), "c arena") == 0 && strcmp(varena_arena_name(NULL), "") == 0);
+    varena_set_hooks(&hooks);
+    seen.arena = named;
+    CHECK(varena_push(named, 5000, 16, &p) == VARENA_OK);
+    varena_reset(named);
+    CHECK(seen.commits == 1 && seen.restores == 1 && seen.restored_to == 0);
+    varena_for_each_arena(&count_named, &listed);
+    CHECK(listed == 1);
+    sink = tmpfile();
+    if (sink != NULL) {
+      CHECK(varena_write_report(sink) == 1);
+      fclose(sink);
+    }
+    CHECK(varena_write_report(NULL) == 0);
+    varena_destroy(named);
+    CHECK(seen.releases == 1);
+    varena_set_hooks(NULL);
+    listed = 0;
+    varena_for_each_arena(&count_named, &listed);
+    CHECK(listed == 0);
+  }
 
   CHECK(strcmp(varena_status_message(VARENA_OK), "ok") == 0);
   CHECK(strlen(varena_status_message(VARENA_SCRATCH_CONFLICT)) > 10);

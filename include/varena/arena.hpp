@@ -646,8 +646,12 @@ inline void Arena::restore_to(char* target) noexcept {
     // The floor is at least low_, so the low mark never moves here; in a
     // steady loop the high one does not either: a predicted branch, no store.
     if (VARENA_UNLIKELY(cur_ > high_)) high_ = cur_;
-    if constexpr (detail::checks)
-      if (debug_fill_) std::memset(target, detail::kFillRestored, static_cast<std::size_t>(cur_ - target));
+    if constexpr (detail::checks) {
+      if (debug_fill_) {
+        detail::unpoison(target, static_cast<std::size_t>(cur_ - target));  // padding between blocks is poisoned
+        std::memset(target, detail::kFillRestored, static_cast<std::size_t>(cur_ - target));
+      }
+    }
     detail::poison(target, static_cast<std::size_t>(cur_ - target));
     cur_ = target;
   } else {

@@ -10,6 +10,7 @@
 #define VARENA_VARENA_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* What a shared libvarena exports (see VARENA_API in detail/config.hpp). */
 #if defined(VARENA_SHARED) && defined(_WIN32)
@@ -51,6 +52,8 @@ typedef struct varena_options {
   size_t min_align;   /**< pushes are rounded up to a multiple of this (a power of two, 1..4096) */
   int protect;        /**< non-zero: pages past the position are made inaccessible on restore (C++ Options::protect) */
   size_t commit_limit; /**< the most that may be committed (0: no budget); a push past it fails */
+  const char* name;    /**< shown in reports and hooks; its first 31 bytes are copied (NULL: none) */
+  int debug_fill;      /**< non-zero: in a library built with checks, uninitialised pushes read 0xCD and restores leave 0xDD */
 } varena_options;
 
 /** What varena_get_stats reports: the C++ Arena's observers and stats(). */
@@ -68,6 +71,30 @@ typedef struct varena_scratch {
   varena_arena* arena; /**< the scratch arena */
   size_t position;     /**< its position when the scope began */
 } varena_scratch;
+
+/** One live arena, as varena_for_each_arena reports it (C++: varena::ArenaInfo). */
+typedef struct varena_arena_info {
+  const char* name; /**< "" for none; valid during the callback only */
+  const void* base; /**< where position 0 lives */
+  /** As varena_stats. @{ */
+  size_t position, committed, reserved, peak, commits, decommits;
+  /** @} */
+} varena_arena_info;
+
+/** Process-wide callbacks (C++: varena::Hooks); NULL ones are not called.
+ * `arena` is the arena concerned (any arena, not only those made through the
+ * C API: use it with varena_position, varena_arena_name, varena_get_stats only). */
+typedef struct varena_hooks {
+  void* context; /**< passed to every callback */
+  /** [address, address + bytes) was reserved / committed / decommitted / is about to be released. @{ */
+  void (*reserve)(void* context, const varena_arena* arena, void* address, size_t bytes);
+  void (*commit)(void* context, const varena_arena* arena, void* address, size_t bytes);
+  void (*decommit)(void* context, const varena_arena* arena, void* address, size_t bytes);
+  void (*release)(void* context, const varena_arena* arena, void* address, size_t bytes);
+  /** @} */
+  /** The position went down from `from` to `to`. */
+  void (*restore)(void* context, const varena_arena* arena, size_t from, size_t to);
+} varena_hooks;
 
 /** The defaults of the C++ API. */
 VARENA_C_API void varena_options_default(varena_options* options);
@@ -114,6 +141,18 @@ VARENA_C_API void varena_set_scratch_protect(int on);
 VARENA_C_API varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out);
 /** Restores the scratch arena to where the scope began. */
 VARENA_C_API void varena_scratch_end(varena_scratch scratch);
+
+/** The arena's name ("" for none or a NULL arena). */
+VARENA_C_API const char* varena_arena_name(const varena_arena* arena);
+/** Calls `callback` for every live arena of the process (C++: varena::for_each_arena);
+ * the callback must not create or destroy arenas. */
+VARENA_C_API void varena_for_each_arena(void (*callback)(const varena_arena_info* info, void* context),
+                                        void* context);
+/** Prints a line per live arena and a total (C++: varena::write_report); 0 if writing failed. */
+VARENA_C_API int varena_write_report(FILE* out);
+/** Installs `hooks` (NULL: none) for every arena. The struct is not copied: it
+ * must stay valid and unchanged until replaced. */
+VARENA_C_API void varena_set_hooks(const varena_hooks* hooks);
 
 /** A short English description of a status. */
 VARENA_C_API const char* varena_status_message(varena_status status);

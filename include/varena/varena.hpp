@@ -11,3 +11,5 @@
 #include <varena/frame.hpp>
 #include <varena/vector.hpp>
 #include <varena/concurrent.hpp>
+#include <varena/hooks.hpp>
+#include <varena/registry.hpp>

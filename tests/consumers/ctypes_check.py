@@ -13,7 +13,7 @@ OK = 0
 class Options(ctypes.Structure):
     _fields_ = [("reserve", c_size), ("commit_step", c_size), ("retain", c_size), ("keep_recent", ctypes.c_int),
                 ("large_pages", ctypes.c_int), ("min_align", c_size), ("protect", ctypes.c_int),
-                ("commit_limit", c_size)]
+                ("commit_limit", c_size), ("name", ctypes.c_char_p), ("debug_fill", ctypes.c_int)]
 
 
 class Stats(ctypes.Structure):
@@ -44,6 +44,7 @@ def check(ok, what):
 options = Options()
 lib.varena_options_default(ctypes.byref(options))
 options.reserve = 64 << 20
+options.name = b"from python"
 arena = ctypes.c_void_p()
 check(lib.varena_create(ctypes.byref(options), ctypes.byref(arena)) == OK and arena.value, "create")
 
@@ -65,5 +66,8 @@ check(lib.varena_push(arena, 8, 3, ctypes.byref(block)) == 2, "bad alignment is 
 stats = Stats()
 lib.varena_get_stats(arena, ctypes.byref(stats))
 check(stats.position == mark and stats.committed >= mark and stats.reserved >= 64 << 20, "stats")
+lib.varena_arena_name.argtypes = [ctypes.c_void_p]
+lib.varena_arena_name.restype = ctypes.c_char_p
+check(lib.varena_arena_name(arena) == b"from python", "name")
 lib.varena_destroy(arena)
 print("ctypes: ok")
