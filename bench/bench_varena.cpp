@@ -51,6 +51,16 @@ void scope_pages(benchmark::State& state) {
   });
 }
 
+// The same as scope_varena with a (no-op) restore hook installed, as a
+// profiler would: every restore then goes out of line to report itself.
+void scope_varena_hooked(benchmark::State& state) {
+  varena::Hooks hooks;
+  hooks.restore = [](void*, const varena::Arena&, std::size_t, std::size_t) {};
+  const varena::Hooks previous = varena::set_hooks(hooks);
+  scope_varena(state);
+  varena::set_hooks(previous);
+}
+
 void restore_varena(benchmark::State& state) {
   varena::Arena arena;
   arena.push(64);
@@ -352,6 +362,7 @@ void register_all(bool fresh_process) {
   add_case("Scope begin + end/varena", scope_only_varena);
   add_case("Scope + push 64 B + end/raw limit", scope_raw);
   add_case("Scope + push 64 B + end/varena", scope_varena);
+  add_case("Scope + push 64 B + end/varena hooked", scope_varena_hooked);
 #if VARENA_BENCH_FOONATHAN
   add_case("Scope + push 64 B + end/foonathan stack", scope_foonathan);
 #endif

@@ -34,7 +34,7 @@ FAMILIES = [
      ["frame 16 MiB", "frame 64 MiB", "push 64 B x 128 MiB"]),
     ("scopes", "Scopes",
      "10^4 a batch: mark, push 64 B (written), back to the mark (RapidJSON: Malloc + Clear(); pmr: allocate + "
-     "release(); malloc: malloc + free); 8 KiB: two pages written, with Options::protect off and on",
+     "release(); malloc: malloc + free; hooked: a no-op restore hook installed); 8 KiB: two pages written, with Options::protect off and on",
      ["Scope begin + end", "Scope + push 64 B + end", "Scope + push 8 KiB + end", "position + push 64 B + restore"]),
     ("zeroed", "Zero-filled pushes",
      "64 B push() into fresh memory (16 MiB batches, arena with retain 0: every batch is decommitted) or into "
@@ -63,12 +63,13 @@ FAMILIES = [
 ROW_ORDER = [r for f in FAMILIES for r in f[3]]
 FAMILY_OF = {r: f[0] for f in FAMILIES for r in f[3]}
 
-COLUMNS = ["raw limit", "raw in memory", "varena", "varena cursor", "varena concurrent", "mutex Arena", "varena protect", "varena uninit", "foonathan stack", "RapidJSON pool",
+COLUMNS = ["raw limit", "raw in memory", "varena", "varena cursor", "varena concurrent", "mutex Arena", "varena protect", "varena hooked", "varena uninit", "foonathan stack", "RapidJSON pool",
            "pmr monotonic", "chained chunks", "malloc", "mimalloc", "mi_heap", "mmap THP", "mmap 4 KiB",
            "std::vector", "varena Allocator"]
 LABEL = {"raw limit": "raw limit (register)", "raw in memory": "raw, pointer in memory",
          "varena cursor": "varena Cursor", "varena concurrent": "varena ConcurrentArena",
          "mutex Arena": "Arena + std::mutex", "varena protect": "varena, protect on",
+         "varena hooked": "varena, restore hook on",
          "foonathan stack": "foonathan memory_stack", "malloc": "glibc malloc",
          "mmap THP": "mmap + MADV_HUGEPAGE", "mmap 4 KiB": "mmap, 4 KiB pages"}
 ROW_LABEL = {("RapidJSON parse 10 MB", "RapidJSON pool"): "MemoryPoolAllocator",
