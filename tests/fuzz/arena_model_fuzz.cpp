@@ -307,6 +307,13 @@ class Model {
   void pushed(void* p, size_t start, size_t bytes, bool zeroed) {
     check(p == base_ + start, "push returned the wrong address", start, static_cast<size_t>(static_cast<char*>(p) - base_));
     TRACE("push %zu bytes at %zu%s (committed %zu)\n", bytes, start, zeroed ? ", zeroed" : "", arena.committed());
+    // The debug fill (this target builds with VARENA_CHECKS): uninitialised
+    // pushes hand out 0xCD, read at the block's ends.
+    if (!zeroed && fills_) {
+      const size_t head = std::min<size_t>(bytes, 64);
+      check(uniform(p, head, 0xCD) && uniform(static_cast<char*>(p) + bytes - head, head, 0xCD),
+            "push_uninit not filled with 0xCD", start, bytes);
+    }
     own(start, bytes, zeroed);
     last_push_ = {start, bytes, true};
     position_ = start + up(bytes, min_align_);
@@ -837,6 +844,7 @@ class Model {
   char* base_;
   size_t page_, min_align_, reserved_;
   size_t step_ = 0;
+  bool fills_ = true;  // Options::debug_fill
   bool keep_recent_;
   size_t retain_;
   size_t position_ = 0;
@@ -866,6 +874,7 @@ class Model {
 
  public:
   void set_commit_step(size_t step) { step_ = step; }
+  void set_debug_fill(bool on) { fills_ = on; }
 };
 
 template <class T>
@@ -1054,6 +1063,25 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   return 0;
 }
 
+// What the hooks reported for the arena under test (the only one with this name).
+struct HookCounts {
+  size_t commits = 0, decommits = 0, restores = 0;
+  bool wrong_restore = false;
+};
+bool ours(const varena::Arena& a) { return std::strcmp(a.name(), "model") == 0; }
+void count_commit(void* c, const varena::Arena& a, void*, size_t) {
+  if (ours(a)) ++static_cast<HookCounts*>(c)->commits;
+}
+void count_decommit(void* c, const varena::Arena& a, void*, size_t) {
+  if (ours(a)) ++static_cast<HookCounts*>(c)->decommits;
+}
+void count_restore(void* c, const varena::Arena& a, size_t from, size_t to) {
+  if (!ours(a)) return;
+  auto* counts = static_cast<HookCounts*>(c);
+  ++counts->restores;
+  counts->wrong_restore = counts->wrong_restore || to >= from || a.position() != to;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   destroyed.clear();
@@ -1080,6 +1108,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // the model observes may differ: an eighth of the inputs.
   options.protect = in.ConsumeIntegralInRange<int>(0, 7) == 7;
   const size_t reserve_failures = in.ConsumeIntegralInRange<int>(0, 15) == 15 ? in.ConsumeIntegralInRange<size_t>(1, 3) : 0;
+
+  // Chosen by the input's length, so that the bytes of committed inputs keep
+  // their meaning: the debug fill off for a quarter of the inputs; a restore
+  // hook (every restore out of line) for an eighth.
+  options.name = "model";
+  options.debug_fill = size % 4 != 0;
+  HookCounts counts;
+  varena::Hooks hooks;
+  hooks.context = &counts;
+  hooks.commit = &count_commit;
+  hooks.decommit = &count_decommit;
+  if (size % 8 == 5) hooks.restore = &count_restore;
+  struct Installed {
+    explicit Installed(const varena::Hooks& h) { varena::set_hooks(h); }
+    ~Installed() { varena::set_hooks({}); }
+  } installed(hooks);
 
   std::vector<int> expected;
   {
@@ -1117,8 +1161,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     m.set_commit_step(options.protect ? os.page_size
                                       : clamp_power(options.commit_step, os.page_size,
                                                     std::max(varena::defaults::max_commit_step, os.page_size)));
+    m.set_debug_fill(options.debug_fill);
     m.run(0, 0);
     m.finish(expected);
+    // The hooks saw exactly the OS calls the arena counted.
+    check(counts.commits == arena->stats().commits && counts.decommits == arena->stats().decommits,
+          "hooks and stats disagree", counts.commits, arena->stats().commits);
+    check(!counts.wrong_restore, "a restore hook was told a wrong range");
     // Pools end with the model, before the arena (a Pool must not outlive it).
   }
   // Destruction runs what is left, newest first.
