@@ -242,13 +242,8 @@ void Arena::restore_slow(char* target, bool checks) noexcept {
   check_fences(static_cast<std::size_t>(target - base_));
   run_destructors(target);
   if (cur_ > high_) high_ = cur_;
-  const std::size_t taken = static_cast<std::size_t>(cur_ - target);
-  if (checks && debug_fill_) {  // the caller's build checks (VARENA_CHECKS), and fills
-    detail::unpoison(target, taken);  // alignment padding between blocks is poisoned too
-    std::memset(target, detail::kFillRestored, taken);
-  }
-  detail::poison(target, taken);
-  const std::size_t from = position();
+  char* const from = cur_;
+  detail::poison(target, static_cast<std::size_t>(cur_ - target));
   cur_ = target;
   protect_from(target);
   if (static_cast<std::size_t>(commit_end_ - target) > retain_) {
@@ -257,7 +252,16 @@ void Arena::restore_slow(char* target, bool checks) noexcept {
     if (target < low_) low_ = target;
     update_floor();
   }
-  if (from != position()) detail::hook_restore(*this, from, position());
+  // The debug fill, if the caller's build checks: only what is still
+  // accessible -- decommitted memory reads zero anyway, and filling it first
+  // would fault in pages the program may never have touched.
+  if (checks && debug_fill_) {
+    const std::size_t fill = static_cast<std::size_t>(std::min(from, limit_) - target);
+    detail::unpoison(target, fill);  // alignment padding between blocks is poisoned too
+    std::memset(target, detail::kFillRestored, fill);
+    detail::poison(target, fill);
+  }
+  if (from != target) detail::hook_restore(*this, static_cast<std::size_t>(from - base_), position());
 }
 
 // The retain policy (README, "Retain"). An excursion above position p runs

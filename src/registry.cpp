@@ -12,9 +12,10 @@ namespace varena {
 namespace detail {
 
 struct Registry {
+  // Never destroyed: arenas may still close during static destruction.
   static std::mutex& lock() noexcept {
-    static std::mutex m;
-    return m;
+    static std::mutex* m = new std::mutex;
+    return *m;
   }
   static Arena*& head() noexcept {
     static Arena* first = nullptr;

@@ -48,7 +48,7 @@ constexpr int kFullCheckEvery = 4;   // steps between checks of every byte the m
 constexpr size_t kEdge = 256;        // bytes checked at each end of the newest blocks between full checks
 constexpr size_t kDense = 512;       // larger pushes are filled and checked only at...
 constexpr size_t kEnds = 256;        // ...both ends...
-constexpr size_t kLine = 16 << 10;   // ...and a line every this many bytes
+constexpr size_t kLine = 64 << 10;   // ...and a line every this many bytes
 constexpr size_t kRecordRoom = 128;               // more than a destructor record and its alignment take
 constexpr size_t kTouchable = size_t{16} << 20;  // the largest push sizes picked (a default arena reserves 64 GiB)
 
@@ -1110,10 +1110,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const size_t reserve_failures = in.ConsumeIntegralInRange<int>(0, 15) == 15 ? in.ConsumeIntegralInRange<size_t>(1, 3) : 0;
 
   // Chosen by the input's length, so that the bytes of committed inputs keep
-  // their meaning: the debug fill off for a quarter of the inputs; a restore
+  // their meaning: the debug fill (which touches every page) on for a quarter of the inputs; a restore
   // hook (every restore out of line) for an eighth.
   options.name = "model";
-  options.debug_fill = size % 4 != 0;
+  options.debug_fill = size % 4 == 0;
   HookCounts counts;
   varena::Hooks hooks;
   hooks.context = &counts;
