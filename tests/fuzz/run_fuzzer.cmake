@@ -1,16 +1,25 @@
-# Runs one libFuzzer target for a bounded time on JOBS cores and checks how
-# many inputs it executed.
-# Inputs: FUZZER, SECONDS (default; the VARENA_FUZZ_SECONDS environment
-# variable wins), JOBS, MIN_INPUTS (per 60 s, scaled to SECONDS), SEEDS (the
+# Runs one libFuzzer target on JOBS cores and checks what it did.
+# Inputs: FUZZER, INPUTS (executed in all, split over the jobs), SECONDS and
+# TIME_CAP (the run must finish within SECONDS * TIME_CAP), JOBS, SEEDS (the
 # committed corpus, only read), WORK (a directory in the build tree).
-if(DEFINED ENV{VARENA_FUZZ_SECONDS} AND NOT "$ENV{VARENA_FUZZ_SECONDS}" STREQUAL "")
-  set(SECONDS $ENV{VARENA_FUZZ_SECONDS})
+# With the environment variable VARENA_FUZZ_SECONDS set, fuzzes for that long
+# instead and requires INPUTS per 60 s.
+if(NOT JOBS)
+  set(JOBS 1)
 endif()
 if(NOT SECONDS)
   set(SECONDS 60)
 endif()
-if(NOT JOBS)
-  set(JOBS 1)
+if(DEFINED ENV{VARENA_FUZZ_SECONDS} AND NOT "$ENV{VARENA_FUZZ_SECONDS}" STREQUAL "")
+  set(SECONDS $ENV{VARENA_FUZZ_SECONDS})
+  set(limit -max_total_time=${SECONDS})
+  math(EXPR required "${INPUTS} * ${SECONDS} / 60")
+else()
+  # -runs counts per job; the time cap turns a run that got slow into a failure.
+  math(EXPR per_job "(${INPUTS} + ${JOBS} - 1) / ${JOBS}")
+  math(EXPR cap "${SECONDS} * ${TIME_CAP}")
+  set(limit -runs=${per_job} -max_total_time=${cap})
+  math(EXPR required "${per_job} * ${JOBS}")
 endif()
 
 # libFuzzer adds new inputs to (and reduces) its first corpus directory, so it
@@ -31,7 +40,7 @@ endif()
 # An input runs at most kMaxSteps operations, so longer ones only cost time.
 string(TIMESTAMP start "%s")
 execute_process(
-  COMMAND ${FUZZER} -jobs=${JOBS} -workers=${JOBS} -max_total_time=${SECONDS} -max_len=256 -print_final_stats=1
+  COMMAND ${FUZZER} -jobs=${JOBS} -workers=${JOBS} ${limit} -max_len=256 -print_final_stats=1
     -timeout=30 -rss_limit_mb=4096 -detect_leaks=1 -artifact_prefix=${artifacts}/ ${corpus}
   WORKING_DIRECTORY ${logs}
   RESULT_VARIABLE rc)
@@ -56,13 +65,17 @@ foreach(log ${crashed})
   file(READ ${log} text)
   message("---- ${log}\n${text}")
 endforeach()
-math(EXPR required "${MIN_INPUTS} * ${SECONDS} / 60")
-message("${FUZZER}: ${executed} inputs executed by ${JOBS} jobs in ${wall} s (at least ${required} required)")
+if(wall GREATER 0)
+  math(EXPR rate "${executed} / ${wall}")
+else()
+  set(rate ${executed})
+endif()
+message("${FUZZER}: ${executed} inputs executed by ${JOBS} jobs in ${wall} s (${rate} a second; ${required} required)")
 if(NOT rc EQUAL 0 OR crashed)
   file(GLOB found_inputs ${artifacts}/*)
   message(FATAL_ERROR "${FUZZER} failed (${rc}): see the report above; the failing input: ${found_inputs}")
 endif()
 if(executed LESS required)
-  message(FATAL_ERROR "too few inputs: ${executed} < ${required}. The fuzzer got slower (or the machine is busy): "
-    "keep the model's per-step checks incremental and the sizes small")
+  message(FATAL_ERROR "too few inputs: ${executed} < ${required} in ${wall} s. The fuzzer got slower (or the machine "
+    "is busy): keep the model's per-step checks incremental and the pages each input touches few")
 endif()
