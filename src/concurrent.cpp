@@ -1,12 +1,72 @@
 // ConcurrentArena's shared half: taking slabs and large blocks from the
 // reservation under one lock, destructor registration, reset.
 #include <varena/concurrent.hpp>
+#include <varena/registry.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <new>
 
 namespace varena {
+namespace detail {
+
+// The slabs of two generations. Threads are told apart by a serial number
+// given on their first slab, never reused, so a new thread never inherits
+// an old one's memory by mistake.
+struct SlabHistory {
+  struct Claim {
+    std::uint64_t thread;  // 0: taken again already
+    std::size_t offset, size;
+  };
+  static constexpr std::size_t kClaims = 512;  // slabs remembered a generation; more are simply not
+  Claim current[kClaims];
+  Claim previous[kClaims];
+  std::size_t current_count = 0, previous_count = 0;
+
+  void record(std::uint64_t thread, std::size_t offset, std::size_t size) noexcept {
+    if (current_count < kClaims) current[current_count++] = Claim{thread, offset, size};
+  }
+  // The thread's next slab of the last generation with room for `need` bytes.
+  bool reclaim(std::uint64_t thread, std::size_t need, std::size_t* offset, std::size_t* size) noexcept {
+    for (std::size_t i = 0; i < previous_count; ++i) {
+      Claim& c = previous[i];
+      if (c.thread != thread || c.size < need) continue;
+      c.thread = 0;
+      *offset = c.offset;
+      *size = c.size;
+      return true;
+    }
+    return false;
+  }
+  // A new generation: this one's slabs are set aside for their threads, and
+  // the arena keeps everything below the highest of them. Returns where the
+  // arena's position goes: 0 (a full reset) when that would keep more than
+  // twice what the slabs hold, so memory around slabs nobody took again (and
+  // large blocks between them) is never held for long.
+  std::size_t next_generation(std::size_t largest_slab) noexcept {
+    std::size_t top = 0, held = 0;
+    for (std::size_t i = 0; i < current_count; ++i) {
+      top = std::max(top, current[i].offset + current[i].size);
+      held += current[i].size;
+    }
+    if (top > 2 * held + largest_slab) current_count = 0, top = 0;
+    std::copy(current, current + current_count, previous);
+    previous_count = current_count;
+    current_count = 0;
+    return top;
+  }
+};
+
+}  // namespace detail
+
 namespace {
+
+std::uint64_t this_thread_serial() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  thread_local std::uint64_t serial = 0;
+  if (serial == 0) serial = last.fetch_add(1, std::memory_order_relaxed) + 1;
+  return serial;
+}
 
 // Slabs double per thread from the first to the largest; a request that
 // would not fit well in the largest gets a block of its own.
@@ -43,8 +103,12 @@ detail::Slab& front_entry(detail::Slab* cache, std::uint64_t epoch) noexcept {
 }  // namespace
 
 ConcurrentArena::ConcurrentArena(const Options& options)
-    : epoch_(next_epoch()), arena_(slab_source(options)) {
+    : epoch_(next_epoch()), arena_(slab_source(options)), history_(new (std::nothrow) detail::SlabHistory) {
   reserved_ = arena_.reserved();
+  base_ = static_cast<char*>(const_cast<void*>(info(arena_).base));
+  // Protect mode makes everything past position 0 fault after a reset, which
+  // memory set aside for threads would escape.
+  if (options.protect) history_.reset();
 }
 
 ConcurrentArena::ConcurrentArena(ConcurrentArena&& other) noexcept : arena_(std::move(other.arena_)) {
@@ -67,6 +131,8 @@ ConcurrentArena& ConcurrentArena::operator=(ConcurrentArena&& other) noexcept {
 // epochs: slabs threads took from `other` now belong to this arena's memory.
 void ConcurrentArena::take_state(ConcurrentArena& other) noexcept {
   reserved_ = std::exchange(other.reserved_, 0);
+  base_ = std::exchange(other.base_, nullptr);
+  history_ = std::move(other.history_);
   dirty_ = std::exchange(other.dirty_, 0);
   committed_.store(other.committed_.exchange(0));
   destructors_.store(other.destructors_.exchange(nullptr));
@@ -109,8 +175,15 @@ void* ConcurrentArena::take(detail::Slab* cache, std::size_t bytes, std::size_t 
   {
     Busy busy(*this);
     std::lock_guard<std::mutex> lock(mutex_);
-    const std::size_t at = arena_.position();
-    fresh = static_cast<char*>(arena_.try_push_uninit(slab, unit));
+    const std::uint64_t thread = this_thread_serial();
+    std::size_t at;
+    if (history_ != nullptr && history_->reclaim(thread, size + a, &at, &slab)) {
+      fresh = base_ + at;  // this thread's slab before the reset: likely still in its cache
+    } else {
+      at = arena_.position();
+      fresh = static_cast<char*>(arena_.try_push_uninit(slab, unit));
+    }
+    if (fresh != nullptr && history_ != nullptr) history_->record(thread, at, slab);
     dirty = dirty_ > at ? std::min(slab, dirty_ - at) : 0;
     committed_.store(arena_.committed(), std::memory_order_relaxed);
   }
@@ -165,7 +238,9 @@ void ConcurrentArena::reset() noexcept {
   run_destructors();
   std::lock_guard<std::mutex> lock(mutex_);
   dirty_ = std::max(dirty_, arena_.peak());
-  arena_.reset();
+  const std::size_t kept = history_ != nullptr ? history_->next_generation(kLargestSlab) : 0;
+  arena_.restore(kept);
+  detail::poison(base_, kept);  // the slabs set aside: each push unpoisons what it hands out
   committed_.store(arena_.committed(), std::memory_order_relaxed);
   slabs_.store(0, std::memory_order_relaxed);
   slab_bytes_.store(0, std::memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <type_traits>
@@ -36,6 +37,11 @@ struct Slab {
   char* dirty = nullptr;  // below this the slab may hold data from before the last reset
   std::size_t next_size = 0;  // the thread's next slab in that arena (they double)
 };
+// Which thread took which slab in this generation and the one before, so
+// that after a reset each thread gets back the memory it used: hot in its
+// own core's cache, not the other cores' (src/concurrent.cpp).
+struct SlabHistory;
+
 // A thread keeps slabs of this many concurrent arenas; the least recent one
 // goes (its unused end is lost until reset) when it pushes into one more.
 inline constexpr std::size_t kSlabCache = 8;
@@ -109,8 +115,12 @@ class VARENA_API ConcurrentArena {
   }
 
   /// Owner only, no push in flight: runs the destructors, then every thread's
-  /// slab is forgotten and the position goes back to 0 (memory past it is kept
-  /// or given back as Arena's retain policy says).
+  /// slab is forgotten and everything pushed is taken back. The slabs each
+  /// thread took since the last reset stay set aside for that thread's next
+  /// slabs, so a thread pushes into the same memory as before (still in its
+  /// core's cache); what no thread takes again by the next reset is given up
+  /// then, and memory past the slabs is kept or given back as Arena's retain
+  /// policy says.
   void reset() noexcept;
   /// Owner only, no push in flight: decommits what is committed past the
   /// slabs taken so far.
@@ -178,6 +188,8 @@ class VARENA_API ConcurrentArena {
   std::size_t reserved_ = 0;
   std::size_t dirty_ = 0;    // positions below this were handed out before a reset (guarded by mutex_)
   Arena arena_;              // the reservation; slabs and large blocks are pushed from it under mutex_
+  char* base_ = nullptr;     // arena_'s position 0
+  std::unique_ptr<detail::SlabHistory> history_;  // guarded by mutex_; null if it could not be allocated
   mutable std::mutex mutex_;
   std::atomic<std::size_t> committed_{0};
   std::atomic<detail::DestructorRecord*> destructors_{nullptr};
