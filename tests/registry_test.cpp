@@ -112,7 +112,7 @@ TEST(NamesDeathTest, ScratchArenasAreNamedByThread) {
   varena::Scratch scratch;
   const std::string name = scratch->name();
   EXPECT_EQ(name.rfind("scratch 0 of thread ", 0), 0u) << name;
-  EXPECT_DEATH(scratch->restore(SIZE_MAX / 4), "arena \"scratch 0 of thread [0-9]+\": restore to position");
+  EXPECT_DEATH(scratch->restore(SIZE_MAX / 4), "arena \"scratch 0 of thread .*\": restore to position");
 }
 #endif
 
@@ -244,14 +244,15 @@ TEST(RegistryDeathTest, CallbackThatCreatesAnArenaIsAViolation) {
 }
 
 // Threads create, push into and destroy arenas (some moved, some scratch)
-// while others walk the registry and print reports: run under TSan in CI.
+// while another walks the registry and prints reports until they are done:
+// run under TSan in CI.
 TEST(Registry, ChurnFromManyThreads) {
-  std::atomic<bool> stop{false};
+  std::atomic<int> running{3};
   std::atomic<std::size_t> seen{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 3; ++t)
-    threads.emplace_back([t, &stop] {
-      for (int round = 0; round < 300 && !stop; ++round) {
+    threads.emplace_back([t, &running] {
+      for (int round = 0; round < 300; ++round) {
         Arena a(named("churn"));
         a.push(static_cast<std::size_t>(100 + round * 37 + t));
         Arena b(std::move(a));
@@ -260,19 +261,17 @@ TEST(Registry, ChurnFromManyThreads) {
         scratch->push(128);
         b.reset();
       }
+      running.fetch_sub(1);
     });
-  std::thread walker([&] {
-    std::FILE* sink = std::tmpfile();
-    for (int i = 0; i < 200; ++i) {
-      varena::for_each_arena([&](const ArenaInfo& info) {
-        if (std::strlen(info.name) < 32 && info.position <= info.reserved) seen.fetch_add(1);
-      });
-      if (sink != nullptr && i % 20 == 0) varena::write_report(sink);
-    }
-    if (sink != nullptr) std::fclose(sink);
-  });
-  walker.join();
-  stop = true;
+  std::FILE* sink = std::tmpfile();
+  for (int i = 0; running.load() > 0 || i < 200; ++i) {
+    varena::for_each_arena([&](const ArenaInfo& info) {
+      if (std::strlen(info.name) < 32 && info.position <= info.reserved) seen.fetch_add(1);
+    });
+    if (sink != nullptr && i % 20 == 0) varena::write_report(sink);
+  }
+  if (sink != nullptr) std::fclose(sink);
   for (auto& t : threads) t.join();
-  EXPECT_GT(seen.load(), 0u);
+  EXPECT_EQ(live_arenas(), 0u);  // every churned arena unlinked (scratch arenas went with their threads)
+  (void)seen;
 }
