@@ -73,6 +73,7 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
   commit_limit_ = options.commit_limit == 0 ? SIZE_MAX : options.commit_limit;
   debug_fill_ = options.debug_fill;
   copy_name(name_, options.name);
+  look_for_hooks();
   forget_history();
   enter_registry();
   detail::hook_range(detail::HookEvent::reserve, *this, base_, mapped_);
@@ -94,6 +95,7 @@ void Arena::open_in(void* buffer, std::size_t bytes, const Options& options) noe
   pinned_ = borrowed_ = true;  // nothing to commit, decommit or release
   debug_fill_ = options.debug_fill;
   copy_name(name_, options.name);
+  look_for_hooks();
   detail::poison(base_, size);
   forget_history();
   enter_registry();
@@ -124,7 +126,13 @@ void* Arena::grow(std::size_t bytes, std::size_t align) noexcept {
 }
 
 // Every OS call on the arena's range after it is reserved goes through these.
+// Arenas learn that a restore hook was installed or removed here, on their
+// out-of-line paths, so that the inline restore never reads shared state:
+// while hooked, floor_ sends every restore out of line (update_floor).
+void Arena::look_for_hooks() noexcept { hooked_ = detail::restore_hook_installed(); }
+
 bool Arena::commit_pages(char* at, std::size_t bytes) noexcept {
+  look_for_hooks();
   if (!vm::commit(at, bytes)) return false;
   ++stats_.commits;
   detail::hook_range(detail::HookEvent::commit, *this, at, bytes);
@@ -132,6 +140,7 @@ bool Arena::commit_pages(char* at, std::size_t bytes) noexcept {
 }
 
 bool Arena::decommit_pages(char* at, std::size_t bytes) noexcept {
+  look_for_hooks();
   if (!vm::decommit(at, bytes)) return false;
   ++stats_.decommits;
   detail::hook_range(detail::HookEvent::decommit, *this, at, bytes);
@@ -239,6 +248,7 @@ void Arena::restore_slow(char* target, bool checks) noexcept {
     if (checks) detail::restore_past_position(name_, static_cast<std::size_t>(target - base_), position());
     return;
   }
+  look_for_hooks();  // update_floor, below, acts on it
   check_fences(static_cast<std::size_t>(target - base_));
   run_destructors(target);
   if (cur_ > high_) high_ = cur_;
@@ -366,6 +376,9 @@ void Arena::update_floor() noexcept {
     char* record_end = reinterpret_cast<char*>(destructors_ + 1);
     if (record_end > floor) floor = record_end;
   }
+  // A restore hook: no restore that moves the position may take the inline
+  // path (only one to the reservation's very end, from there, which is none).
+  if (hooked_) floor = base_ + usable_;
   floor_ = floor;
 }
 

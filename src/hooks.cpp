@@ -11,9 +11,10 @@
 namespace varena {
 namespace detail {
 
+namespace {
+
 std::atomic<bool> restore_hooked{false};
 
-namespace {
 
 template <class F>
 using Slot = std::atomic<F>;
@@ -61,6 +62,8 @@ void hook_range(HookEvent event, const Arena& arena, void* address, std::size_t 
   if (f != nullptr) f(h.context, arena, address, bytes);
 }
 
+bool restore_hook_installed() noexcept { return restore_hooked.load(std::memory_order_acquire); }
+
 void hook_restore(const Arena& arena, std::size_t from, std::size_t to) noexcept {
   if (!published.any.load(std::memory_order_acquire)) return;
   const Hooks h = read();
@@ -84,7 +87,7 @@ Hooks set_hooks(const Hooks& hooks) noexcept {
   published.any.store(hooks.reserve != nullptr || hooks.commit != nullptr || hooks.decommit != nullptr ||
                           hooks.release != nullptr || hooks.restore != nullptr,
                       std::memory_order_release);
-  detail::restore_hooked.store(hooks.restore != nullptr, std::memory_order_relaxed);
+  detail::restore_hooked.store(hooks.restore != nullptr, std::memory_order_release);
   return previous;
 }
 

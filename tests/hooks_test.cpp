@@ -244,3 +244,34 @@ TEST(Hooks, InstalledAndRemovedWhileArenasLive) {
   quiet.reset();
   EXPECT_EQ(counted.load(), after);
 }
+
+// The documented edge: an arena in use when a restore hook is installed
+// learns of it on its next out-of-line path, and reports every restore from
+// then on; one created afterwards reports all of them.
+TEST(Hooks, AnArenaInUseSeesARestoreHookFromItsNextOutOfLinePath) {
+  SKIP_IF_FENCED();
+  Recorder r;
+  varena::Options o = named("older");
+  o.retain = std::size_t{1} << 20;
+  Arena older(o);
+  older.push(64);
+  older.restore(0);  // the first restore to 0 is recorded (out of line); the next ones are inline
+  older.push(64);
+  older.restore(0);
+  Installed on(recording(r));
+  older.push(64);
+  older.restore(0);  // inline: the arena has not looked yet
+  EXPECT_TRUE(r.of("restore", "older").empty());
+  older.trim();      // out of line (a decommit): now it knows
+  older.push(64);
+  older.restore(0);
+  older.push(32);
+  older.pop(16);
+  EXPECT_EQ(r.of("restore", "older").size(), 2u);
+
+  Arena newer(named("newer"));
+  newer.push(64);
+  newer.restore(16);
+  newer.restore(0);
+  EXPECT_EQ(r.of("restore", "newer").size(), 2u);
+}

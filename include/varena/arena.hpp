@@ -7,7 +7,6 @@
 #include <varena/detail/poison.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -114,10 +113,6 @@ void name_message(Message& m, const char* name) noexcept;
 [[noreturn]] VARENA_API void stale_scope(const char* name, std::size_t start, std::size_t position) noexcept;
 [[noreturn]] VARENA_API void cursor_bypassed(const char* name) noexcept;
 
-// Set while a restore hook is installed (set_hooks): the inline restore then
-// goes out of line, where hooks are called. Its one predictable branch.
-extern VARENA_API std::atomic<bool> restore_hooked;
-
 // The bytes debug_fill writes (VARENA_CHECKS builds), as Microsoft's CRT debug heap does.
 inline constexpr unsigned char kFillPushed = 0xCD;
 inline constexpr unsigned char kFillRestored = 0xDD;
@@ -188,6 +183,8 @@ struct ArenaFields {
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
   bool debug_fill_ = false;      // Options::debug_fill (acted on in VARENA_CHECKS translation units only)
+  bool hooked_ = false;          // a restore hook was installed when the arena last looked (when it was
+                                 // opened and on each out-of-line path): every restore goes out of line
   char name_[kNameBytes] = {};   // Options::name, NUL-terminated
   Arena* registry_prev_ = nullptr;  // the live arenas, a list changed under the registry's lock
   Arena* registry_next_ = nullptr;
@@ -406,6 +403,7 @@ class VARENA_API Arena : private detail::ArenaFields {
   bool decommit_pages(char* at, std::size_t bytes) noexcept;
   bool protect_pages(char* at, std::size_t bytes, bool accessible) noexcept;
   void release_pages() noexcept;
+  void look_for_hooks() noexcept;
   void enter_registry() noexcept;
   void leave_registry() noexcept;
   bool commit_through(std::size_t position, std::size_t bytes) noexcept;
@@ -638,11 +636,11 @@ inline bool Arena::extend(void* block, std::size_t old_bytes, std::size_t new_by
   }
 }
 
-// The fast path: nothing to destroy, nothing to give back, no hook to call.
+// The fast path: nothing to destroy, nothing to give back, no hook to call
+// (an arena that saw a restore hook installed keeps floor_ above any target).
 // The high and low marks feed the retain policy and the zero-fill bookkeeping.
 inline void Arena::restore_to(char* target) noexcept {
-  if (VARENA_LIKELY(target >= floor_ && target <= cur_) && !detail::fences &&
-      VARENA_LIKELY(!detail::restore_hooked.load(std::memory_order_relaxed))) {
+  if (VARENA_LIKELY(target >= floor_ && target <= cur_) && !detail::fences) {
     // The floor is at least low_, so the low mark never moves here; in a
     // steady loop the high one does not either: a predicted branch, no store.
     if (VARENA_UNLIKELY(cur_ > high_)) high_ = cur_;

@@ -2,7 +2,7 @@
 /// Hooks: process-wide callbacks told of every arena's OS calls and restores,
 /// for profilers and memory trackers (README, "Named arenas, the registry and
 /// hooks"). They are called on the out-of-line paths only: the inline push
-/// pays nothing, the inline restore one predictable branch.
+/// and the inline restore pay nothing.
 #pragma once
 
 #include <varena/arena.hpp>
@@ -27,7 +27,11 @@ struct Hooks {
   void (*release)(void* context, const Arena& arena, void* address, std::size_t bytes) = nullptr;
   /// The position went down from `from` to `to` (restore, pop, reset, the end
   /// of a Scope or Scratch): [base + to, base + from) was taken back. While
-  /// this one is installed every restore runs out of line.
+  /// this one is installed, every restore of an arena that has seen it runs
+  /// out of line: arenas see it when created and on each of their
+  /// out-of-line paths (a commit, a decommit, a restore the inline path
+  /// cannot take), so an arena already in use when it is installed reports
+  /// restores from its next such event on.
   void (*restore)(void* context, const Arena& arena, std::size_t from, std::size_t to) = nullptr;
 };
 
