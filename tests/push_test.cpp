@@ -487,6 +487,7 @@ TEST(ManyArenas, TwoHundredAliveAtOnceWithDistinctMemory) {
 TEST(ManyArenas, DefaultReservationsTwoHundredAtOnce) {
   if (test::running_under_valgrind()) GTEST_SKIP() << "valgrind manages about 126 GiB of address space in all";
   if (test::under_qemu()) GTEST_SKIP() << "qemu-user tracks every reserved guest page: terabytes of reservations take minutes";
+  if (test::under_tsan) GTEST_SKIP() << "ThreadSanitizer's application ranges hold about 80 reservations of 64 GiB";
   std::vector<Arena> arenas(k64 ? 200 : 8);
   for (Arena& a : arenas) {
     EXPECT_GE(a.reserved(), varena::defaults::min_reserve);

@@ -123,6 +123,41 @@ inline int mapping_count() {
   return lines;
 }
 
+// Lines of /proc/self/maps that overlap [base, base + bytes): the mappings
+// of one reservation, whatever the rest of the process (a sanitizer's shadow)
+// does meanwhile (Linux; else 0).
+inline int mappings_in(const void* base, std::size_t bytes) {
+  int count = 0;
+#if defined(__linux__)
+  const std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(base), hi = lo + bytes;
+  if (FILE* f = std::fopen("/proc/self/maps", "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof line, f)) {
+      unsigned long long from = 0, to = 0;
+      if (std::sscanf(line, "%llx-%llx", &from, &to) == 2 && from < hi && to > lo) ++count;
+    }
+    std::fclose(f);
+  }
+#else
+  (void)base, (void)bytes;
+#endif
+  return count;
+}
+
+// ThreadSanitizer keeps mappings within its application ranges (a few TiB on
+// x86-64, placed by ASLR): tests that reserve terabytes cannot count on them.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool under_tsan = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool under_tsan = true;
+#else
+inline constexpr bool under_tsan = false;
+#endif
+#else
+inline constexpr bool under_tsan = false;
+#endif
+
 inline bool memory_readings_available() { return resident_bytes() != 0; }
 
 // Under a user-mode emulator (qemu, set by tests/CMakeLists.txt) the process
