@@ -1084,6 +1084,39 @@ struct VectorShrink : VectorOp {
   }
 };
 
+// Room is made before anything changes: a failure leaves the vector as it was.
+struct VectorReserve : VectorOp {
+  bool run() {
+    v->reserve(200000);
+    return true;
+  }
+};
+struct VectorInsert : VectorOp {
+  bool run() {
+    v->insert(v->begin() + 500, 100000, Counted(7));
+    model.insert(model.begin() + 500, 100000, 7);
+    return true;
+  }
+};
+struct VectorInsertRange : VectorOp {
+  bool run() {
+    std::vector<Counted> source;
+    for (std::uint64_t i = 0; i < 100000; ++i) source.emplace_back(i);
+    v->insert(v->begin() + 10, source.begin(), source.end());
+    std::vector<std::uint64_t> values(100000);
+    for (std::uint64_t i = 0; i < 100000; ++i) values[i] = i;
+    model.insert(model.begin() + 10, values.begin(), values.end());
+    return true;
+  }
+};
+struct VectorAssign : VectorOp {
+  bool run() {
+    v->assign(100000, Counted(3));
+    model.assign(100000, 3);
+    return true;
+  }
+};
+
 template <class Scenario>
 void vector_attempt(Attempt& a) {
   Counted::live = Counted::bad = 0;
@@ -1140,6 +1173,10 @@ void vector_attempt(Attempt& a) {
 TEST(OsFailure, VectorPushBack) { every_failure_point(vector_attempt<VectorPushBack>); }
 TEST(OsFailure, VectorResize) { every_failure_point(vector_attempt<VectorResize>); }
 TEST(OsFailure, VectorShrinkToFit) { every_failure_point(vector_attempt<VectorShrink>); }
+TEST(OsFailure, VectorReserve) { every_failure_point(vector_attempt<VectorReserve>); }
+TEST(OsFailure, VectorInsert) { every_failure_point(vector_attempt<VectorInsert>); }
+TEST(OsFailure, VectorInsertRange) { every_failure_point(vector_attempt<VectorInsertRange>); }
+TEST(OsFailure, VectorAssign) { every_failure_point(vector_attempt<VectorAssign>); }
 
 TEST(OsFailure, VectorConstruction) {
   for (bool defaults : {false, true}) {

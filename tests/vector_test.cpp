@@ -3,7 +3,9 @@
 #include <varena/varena.hpp>
 
 #include <memory>
+#include <iterator>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -137,4 +139,202 @@ TEST(VectorTest, OverAlignedElements) {
     EXPECT_TRUE(test::aligned(&w, 256));
     EXPECT_EQ(w.x, 7);
   }
+}
+
+namespace {
+
+// Throws on the Nth copy (counting from 1) made while `throw_at` is set;
+// counts live objects so leaks and double destructions show.
+struct Fragile {
+  static int live, copies, throw_at;
+  int value;
+  explicit Fragile(int v = 0) : value(v) { ++live; }
+  Fragile(const Fragile& o) : value(o.value) {
+    if (throw_at != 0 && ++copies == throw_at) throw std::runtime_error("copy failed");
+    ++live;
+  }
+  Fragile(Fragile&& o) noexcept : value(o.value) { ++live; }
+  Fragile& operator=(const Fragile&) = default;
+  Fragile& operator=(Fragile&&) noexcept = default;
+  ~Fragile() { --live; }
+  bool operator==(const Fragile& o) const { return value == o.value; }
+};
+int Fragile::live = 0, Fragile::copies = 0, Fragile::throw_at = 0;
+
+std::vector<int> values(const Vector<int>& v) { return std::vector<int>(v.begin(), v.end()); }
+std::vector<int> values(const Vector<Fragile>& v) {
+  std::vector<int> out;
+  for (const Fragile& f : v) out.push_back(f.value);
+  return out;
+}
+
+}  // namespace
+
+TEST(VectorTest, ConstructedFromAListOrARange) {
+  Vector<int> a{1, 2, 3};
+  EXPECT_EQ(values(a), (std::vector<int>{1, 2, 3}));
+  const std::vector<int> source{5, 6, 7, 8};
+  Vector<int> b(source.begin(), source.end(), small(1 << 20));
+  EXPECT_EQ(values(b), source);
+  EXPECT_LE(b.capacity(), (1u << 20) / sizeof(int));
+  std::istringstream words("9 10 11");  // input iterators: one pass
+  Vector<int> c{std::istream_iterator<int>(words), std::istream_iterator<int>()};
+  EXPECT_EQ(values(c), (std::vector<int>{9, 10, 11}));
+}
+
+TEST(VectorTest, ReserveCommitsAheadAndNothingMoves) {
+  Vector<int> v(small(64 << 20));
+  v.push_back(1);
+  const int* first = &v[0];
+  v.reserve(1 << 20);
+  const std::size_t committed = v.committed();
+  EXPECT_GE(committed, (std::size_t{1} << 20) * sizeof(int));
+  for (int i = 1; i < (1 << 20); ++i) v.push_back(i);
+  EXPECT_EQ(v.committed(), committed) << "reserved room committed nothing more";
+  EXPECT_EQ(&v[0], first);
+  v.reserve(10);  // less than there is: nothing
+  EXPECT_EQ(v.committed(), committed);
+}
+
+TEST(VectorTest, ReservePastCapacityThrowsAndChangesNothing) {
+  Vector<int> v(small(1 << 16));
+  v.push_back(7);
+  const std::size_t committed = v.committed();
+  EXPECT_THROW(v.reserve(v.capacity() + 1), varena::OutOfMemory);
+  EXPECT_EQ(v.size(), 1u);
+  EXPECT_EQ(v.committed(), committed);
+  EXPECT_NO_THROW(v.reserve(v.capacity()));
+  EXPECT_THROW(v.resize(v.capacity() + 1), varena::OutOfMemory);
+  EXPECT_EQ(v.size(), 1u);
+}
+
+TEST(VectorTest, InsertAndEmplaceAnywhere) {
+  Vector<int> v{1, 2, 5};
+  int* before = &v[0];
+  EXPECT_EQ(*v.insert(v.begin() + 2, 4), 4);
+  EXPECT_EQ(*v.emplace(v.begin() + 2, 3), 3);
+  EXPECT_EQ(*v.insert(v.begin(), 0), 0);
+  EXPECT_EQ(*v.insert(v.end(), 6), 6);
+  EXPECT_EQ(values(v), (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(&v[0], before) << "storage never relocates";
+  v.insert(v.begin() + 1, 3, 9);
+  EXPECT_EQ(values(v), (std::vector<int>{0, 9, 9, 9, 1, 2, 3, 4, 5, 6}));
+  const std::vector<int> more{7, 8};
+  int* inserted = v.insert(v.end(), more.begin(), more.end());
+  EXPECT_EQ(inserted, v.begin() + 10);
+  v.insert(v.begin(), {-2, -1});
+  EXPECT_EQ(values(v), (std::vector<int>{-2, -1, 0, 9, 9, 9, 1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(v.insert(v.begin() + 3, 0, 42), v.begin() + 3);  // nothing inserted
+  v.insert(v.begin(), v[5]);  // an element of the vector itself
+  EXPECT_EQ(v[0], 9);
+  v.insert(v.begin(), 2, v[0]);
+  EXPECT_EQ(v[0], 9);
+  EXPECT_EQ(v[1], 9);
+}
+
+TEST(VectorTest, EraseOneOrARange) {
+  Vector<int> v{0, 1, 2, 3, 4, 5, 6};
+  EXPECT_EQ(*v.erase(v.begin() + 1), 2);
+  EXPECT_EQ(values(v), (std::vector<int>{0, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(*v.erase(v.begin() + 1, v.begin() + 4), 5);
+  EXPECT_EQ(values(v), (std::vector<int>{0, 5, 6}));
+  EXPECT_EQ(v.erase(v.begin(), v.begin()), v.begin());
+  int* after = v.erase(v.begin() + 1, v.end());
+  EXPECT_EQ(after, v.end());
+  EXPECT_EQ(values(v), (std::vector<int>{0}));
+  Fragile::live = 0;
+  {
+    Vector<Fragile> t;
+    for (int i = 0; i < 10; ++i) t.emplace_back(i);
+    t.erase(t.begin() + 2, t.begin() + 5);
+    EXPECT_EQ(Fragile::live, 7);
+    EXPECT_EQ(t[2].value, 5);
+  }
+  EXPECT_EQ(Fragile::live, 0);
+}
+
+TEST(VectorTest, AssignReplacesTheContents) {
+  Vector<int> v{1, 2, 3};
+  v.assign(4, 7);
+  EXPECT_EQ(values(v), (std::vector<int>{7, 7, 7, 7}));
+  v.assign({5, 6});
+  EXPECT_EQ(values(v), (std::vector<int>{5, 6}));
+  const std::vector<int> source(1000, 3);
+  v.assign(source.begin(), source.end());
+  EXPECT_EQ(values(v), source);
+  v.assign(3, v[0]);  // an element of the vector itself
+  EXPECT_EQ(values(v), (std::vector<int>{3, 3, 3}));
+  Vector<int> small_one(small(1 << 16));
+  small_one.push_back(1);
+  EXPECT_THROW(small_one.assign(small_one.capacity() + 1, 0), varena::OutOfMemory);
+  EXPECT_EQ(values(small_one), (std::vector<int>{1})) << "room is made first: a failure changes nothing";
+}
+
+TEST(VectorTest, GrowingPastCapacityInTheMiddleChangesNothing) {
+  Vector<int> v(small(1 << 16));
+  v.resize(v.capacity() - 1);
+  v[0] = 11;
+  EXPECT_NO_THROW(v.insert(v.begin(), 1));
+  EXPECT_THROW(v.insert(v.begin(), 2), varena::OutOfMemory);
+  EXPECT_THROW(v.insert(v.begin(), 3, 4), varena::OutOfMemory);
+  const std::vector<int> two{1, 2};
+  EXPECT_THROW(v.insert(v.begin(), two.begin(), two.end()), varena::OutOfMemory);
+  EXPECT_EQ(v.size(), v.capacity());
+  EXPECT_EQ(v[0], 1);
+  EXPECT_EQ(v[1], 11);
+}
+
+TEST(VectorTest, ACopyThatThrowsLeaksNothingAndDestroysNothingTwice) {
+  Fragile::live = 0;
+  {
+    const std::vector<Fragile> source{Fragile(1), Fragile(2), Fragile(3), Fragile(4)};
+    const int outside = Fragile::live;
+    for (int at = 1; at <= 4; ++at) {
+      Fragile::copies = 0;
+      Fragile::throw_at = at;
+      EXPECT_THROW((Vector<Fragile>(source.begin(), source.end())), std::runtime_error);
+      EXPECT_EQ(Fragile::live, outside) << "range construction, copy " << at;
+
+      Vector<Fragile> v;
+      v.emplace_back(10);
+      v.emplace_back(20);
+      Fragile::copies = 0;
+      EXPECT_THROW(v.insert(v.begin() + 1, source.begin(), source.end()), std::runtime_error);
+      EXPECT_EQ(values(v), (std::vector<int>{10, 20})) << "insert of a range, copy " << at;
+      Fragile::copies = 0;
+      EXPECT_THROW(v.insert(v.begin(), 5, source[0]), std::runtime_error);
+      EXPECT_EQ(values(v), (std::vector<int>{10, 20})) << "insert of copies, copy " << at;
+      EXPECT_EQ(Fragile::live, outside + 2);
+    }
+    Fragile::throw_at = 0;
+  }
+  EXPECT_EQ(Fragile::live, 0);
+}
+
+TEST(VectorTest, ComparisonsAsStdVector) {
+  const Vector<int> a{1, 2, 3}, b{1, 2, 3}, c{1, 2, 4}, d{1, 2};
+  EXPECT_TRUE(a == b);
+  EXPECT_FALSE(a != b);
+  EXPECT_TRUE(a < c);
+  EXPECT_TRUE(d < a);
+  EXPECT_TRUE(c > a);
+  EXPECT_TRUE(a <= b);
+  EXPECT_TRUE(a >= d);
+  EXPECT_FALSE(a == d);
+}
+
+TEST(VectorTest, SwapExchangesWithoutMovingElements) {
+  Vector<int> a{1, 2, 3};
+  Vector<int> b{9};
+  const int* a_first = &a[0];
+  const int* b_first = &b[0];
+  swap(a, b);
+  EXPECT_EQ(&b[0], a_first);
+  EXPECT_EQ(&a[0], b_first);
+  EXPECT_EQ(values(a), (std::vector<int>{9}));
+  EXPECT_EQ(values(b), (std::vector<int>{1, 2, 3}));
+  a.swap(b);
+  EXPECT_EQ(values(a), (std::vector<int>{1, 2, 3}));
+  a.push_back(4);  // still grows where it was
+  EXPECT_EQ(&a[0], a_first);
 }
