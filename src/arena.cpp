@@ -1,6 +1,7 @@
 // The arena's out-of-line half: reserving, committing, the retain policy,
 // destructors, and the words of its failure messages.
 #include <varena/arena.hpp>
+#include <varena/detail/backing.hpp>
 #include <varena/vm.hpp>
 
 #include <algorithm>
@@ -110,24 +111,27 @@ void* Arena::grow(std::size_t bytes, std::size_t align) noexcept {
 
 // Every OS call on the arena's range after it is reserved goes through these.
 bool Arena::commit_pages(char* at, std::size_t bytes) noexcept {
-  if (!vm::commit(at, bytes)) return false;
+  if (!(backing_ != nullptr ? backing_->commit(at, bytes) : vm::commit(at, bytes))) return false;
   ++stats_.commits;
   return true;
 }
 
 bool Arena::decommit_pages(char* at, std::size_t bytes) noexcept {
-  if (!vm::decommit(at, bytes)) return false;
+  if (!(backing_ != nullptr ? backing_->decommit(at, bytes) : vm::decommit(at, bytes))) return false;
   ++stats_.decommits;
   return true;
 }
 
 bool Arena::protect_pages(char* at, std::size_t bytes, bool accessible) noexcept {
-  return vm::protect(at, bytes, accessible);
+  return backing_ != nullptr ? backing_->protect(at, bytes, accessible) : vm::protect(at, bytes, accessible);
 }
 
 void Arena::release_pages() noexcept {
   // Nothing is left to keep true if the OS refuses: the arena is gone either way.
-  (void)vm::release(base_, mapped_);
+  if (backing_ != nullptr)
+    backing_->release(base_, mapped_);
+  else
+    (void)vm::release(base_, mapped_);
 }
 
 bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
@@ -352,6 +356,28 @@ void Arena::set_commit_limit(std::size_t bytes) noexcept {
 void Arena::trim() noexcept {
   if (base_ == nullptr) return;
   decommit_from(round_up(position(), vm::info().page_size));
+  forget_history();
+}
+
+void Arena::adopt(char* base, std::size_t usable, std::size_t mapped, std::size_t position, std::size_t committed,
+                  detail::Backing* backing, const Options& options) noexcept {
+  align_mask_ = power_of_two_in(options.min_align, 1, defaults::max_min_align) - 1;
+  const vm::Info& os = vm::info();
+  commit_step_ = power_of_two_in(options.commit_step, os.page_size, std::max(defaults::max_commit_step, os.page_size));
+  retain_ = options.retain;
+  keep_recent_ = options.keep_recent;
+  protect_ = options.protect;
+  commit_limit_ = options.commit_limit == 0 ? SIZE_MAX : options.commit_limit;
+  backing_ = backing;
+  base_ = floor_ = base;
+  usable_ = usable;
+  mapped_ = mapped;
+  // The caller checked position <= committed <= usable, committed a multiple
+  // of the page size: rounding up to min_align (at most a page) stays inside.
+  limit_ = commit_end_ = dirty_end_ = base + committed;  // what the file holds is not zero
+  cur_ = high_ = base + detail::align_up(position, min_align());
+  touched_ = committed;
+  detail::poison(cur_, committed - static_cast<std::size_t>(cur_ - base_));
   forget_history();
 }
 

@@ -134,6 +134,8 @@ struct Mark {
   std::size_t low;     // lowest unrecorded restore while this was the newest mark
 };
 
+class Backing;  // detail/backing.hpp: where a MappedArena's pages live
+
 // Everything an Arena holds, in one place so that a move is one exchange.
 struct ArenaFields {
   // Hot: push reads cur_, limit_, align_mask_; restore cur_, floor_, high_, low_.
@@ -166,6 +168,7 @@ struct ArenaFields {
   std::size_t commit_limit_ = SIZE_MAX;  // Options::commit_limit (SIZE_MAX: none)
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
+  Backing* backing_ = nullptr;   // not null: the range's OS calls go there, not to varena::vm
 };
 
 struct ScratchSlots;  // reserves scratch arenas through Arena's private interface
@@ -340,6 +343,7 @@ class VARENA_API Arena : private detail::ArenaFields {
 
  private:
   friend struct detail::ScratchSlots;
+  friend class MappedArena;  // adopts a range it mapped from a file (src/mapped.cpp)
   friend class Scope;
   friend class Cursor;
   template <class T>
@@ -373,6 +377,10 @@ class VARENA_API Arena : private detail::ArenaFields {
   // Out of line (src/arena.cpp, src/fences.cpp).
   bool open(const Options& options, std::size_t default_reserve = defaults::reserve) noexcept;
   void open_in(void* buffer, std::size_t bytes, const Options& options) noexcept;
+  // Over [base, base + mapped) reserved by `backing`, `committed` bytes of it
+  // committed and `position` in use (both as a file recorded them).
+  void adopt(char* base, std::size_t usable, std::size_t mapped, std::size_t position, std::size_t committed,
+             detail::Backing* backing, const Options& options) noexcept;
   void close() noexcept;
   void* grow(std::size_t bytes, std::size_t align) noexcept;
   bool commit_pages(char* at, std::size_t bytes) noexcept;
