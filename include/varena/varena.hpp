@@ -11,3 +11,4 @@
 #include <varena/frame.hpp>
 #include <varena/vector.hpp>
 #include <varena/concurrent.hpp>
+#include <varena/mapped.hpp>
