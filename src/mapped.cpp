@@ -19,7 +19,6 @@ namespace {
 constexpr char kMagic[8] = {'v', 'a', 'r', 'e', 'n', 'a', 'M', 'A'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::uint32_t kByteOrder = 0x01020304;  // reads differently on a machine of the other byte order
-constexpr std::uint64_t kUnknown = UINT64_MAX;
 
 // The file's first bytes; the rest of its first info().granularity bytes
 // (a page; 64 KiB on Windows, where views start at that granularity) is
@@ -42,7 +41,9 @@ thread_local char g_last_error[512] = "";
 
 // Sets this thread's last error; `...` formats, then ": " and the OS's words
 // when `os` (which must be read before any other OS call).
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 2, 3)))  // mingw's C++ stdio is the ANSI one, with %zu
+#elif defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
 void fail(bool os, const char* format, ...) noexcept {
@@ -64,11 +65,11 @@ std::size_t header_bytes() noexcept { return vm::info().granularity; }  // at le
 struct MappedArena::File final : detail::Backing {
   vm::FileMapping map;
   Header header{};
-  // Bytes of the file past the header as far as this process knows: more
-  // than the arena has committed after a failed shrink or grow, or after a
-  // crash; kUnknown after a failed grow. A commit first cuts the file back to
-  // what is committed, so old bytes never come back as "fresh" zeroed pages.
-  std::uint64_t data_bytes = 0;
+  // The file may hold old bytes past what the arena has committed: a shrink
+  // was refused after the pages became inaccessible. The next commit cuts
+  // them off first, so they never come back as "fresh" zeroed pages. (Bytes a
+  // failed grow added, and a Windows view's rounding, are zero: no cut.)
+  bool stale_tail = false;
   std::size_t usable = 0;
   char path[256] = "";
 
@@ -84,16 +85,13 @@ struct MappedArena::File final : detail::Backing {
 
   bool commit(char* at, std::size_t bytes) noexcept override {
     const std::uint64_t from = static_cast<std::uint64_t>(at - map.base);
-    if (data_bytes != from) {
+    if (stale_tail) {
       if (!vm::resize_file(map.file, header.header_bytes + from)) return false;
-      data_bytes = from;
+      stale_tail = false;
     }
-    if (!vm::allocate_file(map.file, header.header_bytes + from, bytes)) {
-      data_bytes = kUnknown;  // it may have grown part of the way
-      return false;
-    }
-    data_bytes = from + bytes;
-    return vm::commit_file(map, at, bytes);  // refused: the file is longer than committed, cut at the next commit
+    // Refused part of the way, or the commit below refused: the file is
+    // longer than committed by zeros, which the next commit allocates over.
+    return vm::allocate_file(map.file, header.header_bytes + from, bytes) && vm::commit_file(map, at, bytes);
   }
 
   bool decommit(char* at, std::size_t bytes) noexcept override {
@@ -109,8 +107,8 @@ struct MappedArena::File final : detail::Backing {
     }
     if (!vm::decommit_file(map, at, bytes)) return false;
     // Refused: the pages are inaccessible but their bytes still in the file;
-    // data_bytes says so, and the next commit cuts them off first.
-    if (vm::resize_file(map.file, header.header_bytes + from)) data_bytes = from;
+    // stale_tail says so, and the next commit cuts them off first.
+    if (!vm::resize_file(map.file, header.header_bytes + from)) stale_tail = true;
     return true;
   }
 
@@ -252,7 +250,12 @@ bool MappedArena::File::open(const char* file_path) noexcept {
          static_cast<unsigned>(header.header_bytes));
     return false;
   }
-  data_bytes = size - header.header_bytes;
+  // Past what the header records: what a run that died before its next
+  // sync left behind. Cut it off now, while nothing maps it (Windows cannot
+  // shrink a mapped file); refused, the first commit tries again.
+  if (size - header.header_bytes > header.committed &&
+      !vm::resize_file(map.file, header.header_bytes + header.committed))
+    stale_tail = true;
   map.offset = header.header_bytes;
   map.bytes = mapped;
   void* base = reinterpret_cast<void*>(static_cast<std::uintptr_t>(header.base));

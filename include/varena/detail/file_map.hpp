@@ -36,8 +36,8 @@ bool write_file(File file, const void* data, std::size_t bytes, std::uint64_t of
 /// Sets the file's size: shrinking drops the bytes past it, growing adds
 /// bytes that read zero (perhaps without disk space reserved for them).
 bool resize_file(File file, std::uint64_t bytes) noexcept;
-/// Extends the file over [offset, offset + bytes), which lies at or past its
-/// end, with disk space reserved, so that writing those bytes through a
+/// Extends the file over [offset, offset + bytes), with disk space reserved
+/// (any bytes the file already has there must be zero: they stay so), so that writing those bytes through a
 /// mapping can never fail for want of space: a full disk or RLIMIT_FSIZE
 /// fails here instead (on POSIX RLIMIT_FSIZE also raises SIGXFSZ, whose
 /// default action kills the process: MappedArena's users ignore it). The new
