@@ -9,6 +9,10 @@ struct varena_arena {
   varena::Arena arena;
 };
 
+struct varena_mapped {
+  varena::MappedArena mapped;
+};
+
 namespace {
 
 varena::Arena* cpp(varena_arena* a) { return reinterpret_cast<varena::Arena*>(a); }
@@ -46,20 +50,30 @@ void varena_options_default(varena_options* options) {
   options->commit_limit = d.commit_limit;
 }
 
+}  // extern "C"
+
+namespace {
+// `options` (nullptr: the defaults) into `o`.
+void convert(const varena_options* options, varena::Options& o) {
+  if (options == nullptr) return;
+  o.reserve = options->reserve;
+  o.commit_step = options->commit_step;
+  o.retain = options->retain;
+  o.keep_recent = options->keep_recent != 0;
+  o.large_pages = options->large_pages != 0;
+  o.min_align = options->min_align;  // clamped like every option, never refused
+  o.protect = options->protect != 0;
+  o.commit_limit = options->commit_limit;
+}
+}  // namespace
+
+extern "C" {
+
 varena_status varena_create(const varena_options* options, varena_arena** out) {
   if (out == nullptr) return VARENA_BAD_ARGUMENT;
   *out = nullptr;
   varena::Options o;
-  if (options != nullptr) {
-    o.reserve = options->reserve;
-    o.commit_step = options->commit_step;
-    o.retain = options->retain;
-    o.keep_recent = options->keep_recent != 0;
-    o.large_pages = options->large_pages != 0;
-    o.min_align = options->min_align;  // clamped like every option, never refused
-    o.protect = options->protect != 0;
-    o.commit_limit = options->commit_limit;
-  }
+  convert(options, o);
   auto* created = new (std::nothrow) varena_arena{varena::Arena(o, std::nothrow)};
   if (created == nullptr || created->arena.reserved() == 0) {
     delete created;
@@ -152,6 +166,62 @@ void varena_scratch_end(varena_scratch scratch) {
     cpp(scratch.arena)->restore(scratch.position);
 }
 
+varena_status varena_mapped_create(const char* path, const varena_options* options, void* address,
+                                   varena_mapped** out) {
+  if (out == nullptr) return VARENA_BAD_ARGUMENT;
+  *out = nullptr;
+  if (path == nullptr) return VARENA_BAD_ARGUMENT;
+  varena::MappedOptions o;
+  convert(options, o);
+  o.address = address;
+  auto* created = new (std::nothrow) varena_mapped;
+  if (created == nullptr) return VARENA_OUT_OF_MEMORY;
+  if (!varena::MappedArena::try_create(path, created->mapped, o)) {
+    delete created;
+    return VARENA_FILE_ERROR;
+  }
+  *out = created;
+  return VARENA_OK;
+}
+
+varena_status varena_mapped_open(const char* path, const varena_options* options, varena_mapped** out) {
+  if (out == nullptr) return VARENA_BAD_ARGUMENT;
+  *out = nullptr;
+  if (path == nullptr) return VARENA_BAD_ARGUMENT;
+  varena::Options o;
+  convert(options, o);
+  auto* opened = new (std::nothrow) varena_mapped;
+  if (opened == nullptr) return VARENA_OUT_OF_MEMORY;
+  if (!varena::MappedArena::try_open(path, opened->mapped, o)) {
+    delete opened;
+    return VARENA_FILE_ERROR;
+  }
+  *out = opened;
+  return VARENA_OK;
+}
+
+varena_arena* varena_mapped_arena(varena_mapped* mapped) {
+  // C records no destructors, so the Arena inside may be handed out here.
+  return mapped != nullptr ? c(&varena::detail::mapped_core(mapped->mapped)) : nullptr;
+}
+
+varena_status varena_mapped_sync(varena_mapped* mapped) {
+  if (mapped == nullptr) return VARENA_BAD_ARGUMENT;
+  return mapped->mapped.sync() ? VARENA_OK : VARENA_FILE_ERROR;
+}
+
+void varena_mapped_set_root(varena_mapped* mapped, const void* root) {
+  if (mapped != nullptr) mapped->mapped.set_root(root);
+}
+
+void* varena_mapped_root(const varena_mapped* mapped) {
+  return mapped != nullptr ? mapped->mapped.root<void>() : nullptr;
+}
+
+void varena_mapped_close(varena_mapped* mapped) { delete mapped; }
+
+const char* varena_mapped_last_error(void) { return varena::MappedArena::last_error(); }
+
 const char* varena_status_message(varena_status status) {
   switch (status) {
     case VARENA_OK: return "ok";
@@ -160,6 +230,7 @@ const char* varena_status_message(varena_status status) {
     case VARENA_BAD_POSITION: return "position is past the arena's current position";
     case VARENA_BAD_ARGUMENT: return "a required pointer was NULL";
     case VARENA_SCRATCH_CONFLICT: return "every scratch arena of this thread is in the conflict list";
+    case VARENA_FILE_ERROR: return "a mapped arena's file could not be used (varena_mapped_last_error says why)";
   }
   return "unknown status";
 }

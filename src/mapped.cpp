@@ -277,6 +277,8 @@ bool MappedArena::File::open(const char* file_path) noexcept {
 
 const char* MappedArena::last_error() noexcept { return g_last_error; }
 
+Arena& detail::mapped_core(MappedArena& mapped) noexcept { return mapped.arena_; }
+
 bool MappedArena::adopt(File* file, const Options& options) noexcept {
   close();
   file_ = file;

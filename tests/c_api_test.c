@@ -118,6 +118,50 @@ int main(void) {
   CHECK(varena_position(s1.arena) == s1.position);
   CHECK(varena_scratch_begin(NULL, 1, &s1) == VARENA_BAD_ARGUMENT);
 
+  /* A mapped arena: a list in a file, closed and opened again. */
+  {
+    const char* path = "c_api_test_mapped.arena";
+    varena_mapped* m = NULL;
+    varena_mapped* again = NULL;
+    struct node {
+      struct node* next;
+      int value;
+    }* head = NULL;
+    int i;
+    varena_options mo;
+    varena_options_default(&mo);
+    mo.reserve = 16 << 20;
+    /* A fixed address far from the heap, which may take one the OS chose once it is free. */
+    void* at = sizeof(void*) == 8 ? (void*)(uintptr_t)0x610000000000ull : NULL;
+    CHECK(varena_mapped_create(path, &mo, at, &m) == VARENA_OK && m != NULL);
+    for (i = 0; i < 100; ++i) {
+      struct node* n = NULL;
+      CHECK(varena_push(varena_mapped_arena(m), sizeof *n, 8, (void**)&n) == VARENA_OK);
+      n->next = head;
+      n->value = i;
+      head = n;
+    }
+    varena_mapped_set_root(m, head);
+    CHECK(varena_mapped_root(m) == head);
+    CHECK(varena_mapped_sync(m) == VARENA_OK);
+    CHECK(varena_mapped_open(path, NULL, &again) == VARENA_FILE_ERROR && again == NULL); /* its range is in use */
+    CHECK(strstr(varena_mapped_last_error(), "already in use") != NULL);
+    varena_mapped_close(m);
+    CHECK(varena_mapped_open(path, NULL, &m) == VARENA_OK);
+    head = (struct node*)varena_mapped_root(m);
+    for (i = 99; i >= 0 && head != NULL; --i, head = head->next) CHECK(head->value == i);
+    CHECK(i == -1 && head == NULL);
+    varena_mapped_close(m);
+    varena_mapped_close(NULL);
+    CHECK(varena_mapped_open("no such file.arena", NULL, &m) == VARENA_FILE_ERROR && m == NULL);
+    CHECK(strstr(varena_mapped_last_error(), "cannot open") != NULL);
+    CHECK(varena_mapped_create(NULL, NULL, NULL, &m) == VARENA_BAD_ARGUMENT);
+    CHECK(varena_mapped_sync(NULL) == VARENA_BAD_ARGUMENT);
+    CHECK(varena_mapped_arena(NULL) == NULL && varena_mapped_root(NULL) == NULL);
+    CHECK(strlen(varena_status_message(VARENA_FILE_ERROR)) > 10);
+    remove(path);
+  }
+
   CHECK(strcmp(varena_status_message(VARENA_OK), "ok") == 0);
   CHECK(strlen(varena_status_message(VARENA_SCRATCH_CONFLICT)) > 10);
 

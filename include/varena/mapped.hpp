@@ -35,7 +35,13 @@ struct MappedOptions : Options {
   void* address = nullptr;
 };
 
+class MappedArena;
+
 namespace detail {
+// The Arena inside a MappedArena, for the C API (src/c_api.cpp), whose pushes
+// record no destructors. C++ code has no use for it.
+Arena& mapped_core(MappedArena& mapped) noexcept;
+
 [[noreturn]] VARENA_MODE inline void raise_mapped_file_error(const char* message) {
 #if VARENA_EXCEPTIONS
   throw MappedFileError(message);
@@ -199,6 +205,7 @@ class VARENA_API MappedArena {
   ///@}
 
  private:
+  friend Arena& detail::mapped_core(MappedArena& mapped) noexcept;
   struct File;  // the open file, its mapping and header: src/mapped.cpp
   void close() noexcept;
   bool adopt(File* file, const Options& options) noexcept;
