@@ -6,7 +6,8 @@
 ///
 /// Error convention, as in vm.hpp: a failure is the return value (false or an
 /// invalid handle), never an exception or an abort, and leaves things as they
-/// were as far as the OS allows (each function says where it may not). The
+/// were as far as the OS allows (each function says where it may not). Calls
+/// a signal interrupted (EINTR) are retried, nothing else is. The
 /// calling thread's last OS error then says why: describe_file_error() turns
 /// it into words, and must be called before any other OS call.
 #pragma once
