@@ -321,7 +321,8 @@ bool sync_file(File file) noexcept {
   return rc == 0;
 }
 
-bool map_file(FileMapping& m, void* at) noexcept {
+bool map_file(FileMapping& m, void* at, bool* taken) noexcept {
+  if (taken != nullptr) *taken = false;
   if (injected(detail::OsCall::map_file)) return false;
   off_t offset;
   if (m.bytes == 0 || !to_off(m.offset, &offset)) return false;
@@ -335,9 +336,13 @@ bool map_file(FileMapping& m, void* at) noexcept {
   // faults (SIGSEGV) rather than raising SIGBUS, and commit_file opens them
   // only once the file covers them.
   void* p = mmap(at, m.bytes, kReserveProtection, flags, fd_of(m.file), offset);
-  if (p == MAP_FAILED) return false;
+  if (p == MAP_FAILED) {
+    if (taken != nullptr) *taken = at != nullptr && errno == EEXIST;  // MAP_FIXED_NOREPLACE's word for it
+    return false;
+  }
   if (at != nullptr && p != at) {  // a hint the kernel placed elsewhere: never use it there
     (void)munmap(p, m.bytes);     // nothing else to do if refused: the range is not ours to keep
+    if (taken != nullptr) *taken = true;
     errno = EEXIST;
     return false;
   }

@@ -234,12 +234,18 @@ bool sync_file(File file) noexcept {
   return FlushFileBuffers(handle_of(file)) != 0;
 }
 
-bool map_file(FileMapping& m, void* at) noexcept {
+bool map_file(FileMapping& m, void* at, bool* taken) noexcept {
+  if (taken != nullptr) *taken = false;
   if (injected(detail::OsCall::map_file)) return false;
   void* p = VirtualAlloc(at, m.bytes, MEM_RESERVE, PAGE_NOACCESS);
-  if (p == nullptr) return false;
+  if (p == nullptr) {
+    // What VirtualAlloc says of a range in use at a given address.
+    if (taken != nullptr) *taken = at != nullptr && GetLastError() == ERROR_INVALID_ADDRESS;
+    return false;
+  }
   if (at != nullptr && p != at) {  // rounded to the granularity: never anywhere else
     (void)VirtualFree(p, 0, MEM_RELEASE);  // nothing else to do if refused
+    if (taken != nullptr) *taken = true;
     SetLastError(ERROR_INVALID_ADDRESS);
     return false;
   }

@@ -168,10 +168,13 @@ bool MappedArena::File::create(const char* file_path, const MappedOptions& optio
   }
   map.offset = header.header_bytes;
   map.bytes = mapped;
-  if (!vm::map_file(map, options.address)) {
-    if (options.address != nullptr)
-      fail(true, "varena: cannot map '%s' at %p (%zu bytes): the address range is taken or refused", path,
-           options.address, mapped);
+  bool taken = false;
+  if (!vm::map_file(map, options.address, &taken)) {
+    if (taken)
+      fail(true, "varena: cannot map '%s' at %p (%zu bytes): the address range is taken", path, options.address,
+           mapped);
+    else if (options.address != nullptr)
+      fail(true, "varena: cannot map '%s' at %p (%zu bytes)", path, options.address, mapped);
     else
       fail(true, "varena: cannot map '%s' (%zu bytes of address space)", path, mapped);
     return false;
@@ -259,10 +262,14 @@ bool MappedArena::File::open(const char* file_path) noexcept {
   map.offset = header.header_bytes;
   map.bytes = mapped;
   void* base = reinterpret_cast<void*>(static_cast<std::uintptr_t>(header.base));
-  if (!vm::map_file(map, base)) {
-    fail(true, "varena: cannot map '%s' back at its base address %p: the range [%p, %p) is already in use in this "
-         "process (a mapped arena only opens where it was created)", path, base, base,
-         static_cast<void*>(static_cast<char*>(base) + mapped));
+  bool taken = false;
+  if (!vm::map_file(map, base, &taken)) {
+    if (taken)
+      fail(true, "varena: cannot map '%s' back at its base address %p: the range [%p, %p) is already in use in "
+           "this process (a mapped arena only opens where it was created)", path, base, base,
+           static_cast<void*>(static_cast<char*>(base) + mapped));
+    else
+      fail(true, "varena: cannot map '%s' back at its base address %p (%zu bytes)", path, base, mapped);
     return false;
   }
   if (header.committed != 0 && !vm::commit_file(map, map.base, static_cast<std::size_t>(header.committed))) {

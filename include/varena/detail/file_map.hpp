@@ -59,9 +59,9 @@ struct FileMapping {
 
 /// Takes [at, at + m.bytes) for `m` (m.file, m.offset and m.bytes set),
 /// every page inaccessible; at == nullptr lets the OS choose. Never anywhere
-/// else than `at`: if any of that range is in use, fails (on POSIX errno is
-/// then EEXIST, on Windows the last error ERROR_INVALID_ADDRESS). Sets m.base.
-bool map_file(FileMapping& m, void* at) noexcept;
+/// else than `at`: if any of that range is in use, fails with *taken (when
+/// given) set true. Sets m.base.
+bool map_file(FileMapping& m, void* at, bool* taken = nullptr) noexcept;
 /// Makes [addr, addr + bytes) of the mapping (page multiples) readable and
 /// writable, the file's bytes; the file must already extend over them
 /// (allocate_file). Returns false, changing nothing the caller sees, if refused.
