@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   options.reserve = std::size_t{256} << 20;
   // A fixed address far from where the OS puts things, so that any later run
   // finds it free (64-bit targets; elsewhere the OS chooses).
-  if (sizeof(void*) == 8) options.address = reinterpret_cast<void*>(static_cast<std::uintptr_t>(0x620000000000ull));
+  if (sizeof(void*) == 8) options.address = reinterpret_cast<void*>(static_cast<std::uintptr_t>(0x520000000000ull));
 
   // First run: build the index and sync it to the file.
   {

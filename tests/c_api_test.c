@@ -132,7 +132,7 @@ int main(void) {
     varena_options_default(&mo);
     mo.reserve = 16 << 20;
     /* A fixed address far from the heap, which may take one the OS chose once it is free. */
-    void* at = sizeof(void*) == 8 ? (void*)(uintptr_t)0x610000000000ull : NULL;
+    void* at = sizeof(void*) == 8 ? (void*)(uintptr_t)0x510000000000ull : NULL;
     CHECK(varena_mapped_create(path, &mo, at, &m) == VARENA_OK && m != NULL);
     for (i = 0; i < 100; ++i) {
       struct node* n = NULL;

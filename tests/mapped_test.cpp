@@ -64,7 +64,7 @@ struct TempFile {
 // A fixed address far from where the OS puts things, so that a file made by
 // one process opens in another (64-bit only).
 void* fixed_base() {
-  return sizeof(void*) == 8 ? reinterpret_cast<void*>(static_cast<std::uintptr_t>(0x600000000000ull)) : nullptr;
+  return sizeof(void*) == 8 ? reinterpret_cast<void*>(static_cast<std::uintptr_t>(0x500000000000ull)) : nullptr;
 }
 
 // Tests that close and reopen in this process use the fixed base too: an

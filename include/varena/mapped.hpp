@@ -29,9 +29,11 @@ class VARENA_API MappedFileError : public std::runtime_error {
 /// What MappedArena::create takes: the Options of any arena, and where to map.
 struct MappedOptions : Options {
   /// Where the arena starts, a multiple of vm::info().granularity: pick one
-  /// far from where the OS puts things (say 0x7e0000000000 on x86-64 Linux)
-  /// when the file must open in other processes too. nullptr: where the OS
-  /// chooses. A range already in use fails, never maps elsewhere.
+  /// far from where the OS puts things when the file must open in other
+  /// processes too (on x86-64, say 0x500000000000: below where Linux maps
+  /// libraries and stacks, and outside the 0x600000000000 range that
+  /// AddressSanitizer's allocator takes). nullptr: where the OS chooses. A
+  /// range already in use fails, never maps elsewhere.
   void* address = nullptr;
 };
 
