@@ -50,30 +50,20 @@ void varena_options_default(varena_options* options) {
   options->commit_limit = d.commit_limit;
 }
 
-}  // extern "C"
-
-namespace {
-// `options` (nullptr: the defaults) into `o`.
-void convert(const varena_options* options, varena::Options& o) {
-  if (options == nullptr) return;
-  o.reserve = options->reserve;
-  o.commit_step = options->commit_step;
-  o.retain = options->retain;
-  o.keep_recent = options->keep_recent != 0;
-  o.large_pages = options->large_pages != 0;
-  o.min_align = options->min_align;  // clamped like every option, never refused
-  o.protect = options->protect != 0;
-  o.commit_limit = options->commit_limit;
-}
-}  // namespace
-
-extern "C" {
-
 varena_status varena_create(const varena_options* options, varena_arena** out) {
   if (out == nullptr) return VARENA_BAD_ARGUMENT;
   *out = nullptr;
   varena::Options o;
-  convert(options, o);
+  if (options != nullptr) {
+    o.reserve = options->reserve;
+    o.commit_step = options->commit_step;
+    o.retain = options->retain;
+    o.keep_recent = options->keep_recent != 0;
+    o.large_pages = options->large_pages != 0;
+    o.min_align = options->min_align;  // clamped like every option, never refused
+    o.protect = options->protect != 0;
+    o.commit_limit = options->commit_limit;
+  }
   auto* created = new (std::nothrow) varena_arena{varena::Arena(o, std::nothrow)};
   if (created == nullptr || created->arena.reserved() == 0) {
     delete created;
@@ -150,21 +140,23 @@ void varena_get_stats(const varena_arena* arena, varena_stats* out) {
   out->decommits = a.stats().decommits;
 }
 
-varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out) {
-  if (out == nullptr || (conflicts == nullptr && count != 0)) return VARENA_BAD_ARGUMENT;
-  *out = varena_scratch{nullptr, 0};
-  bool conflict = false;
-  varena::Arena* a = varena::detail::scratch_arena_or_conflict(
-      reinterpret_cast<const varena::Arena* const*>(conflicts), count, &conflict);
-  if (a == nullptr) return conflict ? VARENA_SCRATCH_CONFLICT : VARENA_OUT_OF_MEMORY;
-  *out = varena_scratch{c(a), a->position()};
-  return VARENA_OK;
-}
+}  // extern "C"
 
-void varena_scratch_end(varena_scratch scratch) {
-  if (scratch.arena != nullptr && scratch.position <= cpp(scratch.arena)->position())
-    cpp(scratch.arena)->restore(scratch.position);
+namespace {
+// `options` (nullptr: the defaults) into `o`, as varena_create reads them.
+void mapped_options(const varena_options* options, varena::Options& o) {
+  if (options == nullptr) return;
+  o.reserve = options->reserve;
+  o.commit_step = options->commit_step;
+  o.retain = options->retain;
+  o.keep_recent = options->keep_recent != 0;
+  o.min_align = options->min_align;
+  o.protect = options->protect != 0;
+  o.commit_limit = options->commit_limit;
 }
+}  // namespace
+
+extern "C" {
 
 varena_status varena_mapped_create(const char* path, const varena_options* options, void* address,
                                    varena_mapped** out) {
@@ -172,7 +164,7 @@ varena_status varena_mapped_create(const char* path, const varena_options* optio
   *out = nullptr;
   if (path == nullptr) return VARENA_BAD_ARGUMENT;
   varena::MappedOptions o;
-  convert(options, o);
+  mapped_options(options, o);
   o.address = address;
   auto* created = new (std::nothrow) varena_mapped;
   if (created == nullptr) return VARENA_OUT_OF_MEMORY;
@@ -189,7 +181,7 @@ varena_status varena_mapped_open(const char* path, const varena_options* options
   *out = nullptr;
   if (path == nullptr) return VARENA_BAD_ARGUMENT;
   varena::Options o;
-  convert(options, o);
+  mapped_options(options, o);
   auto* opened = new (std::nothrow) varena_mapped;
   if (opened == nullptr) return VARENA_OUT_OF_MEMORY;
   if (!varena::MappedArena::try_open(path, opened->mapped, o)) {
@@ -221,6 +213,22 @@ void* varena_mapped_root(const varena_mapped* mapped) {
 void varena_mapped_close(varena_mapped* mapped) { delete mapped; }
 
 const char* varena_mapped_last_error(void) { return varena::MappedArena::last_error(); }
+
+varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out) {
+  if (out == nullptr || (conflicts == nullptr && count != 0)) return VARENA_BAD_ARGUMENT;
+  *out = varena_scratch{nullptr, 0};
+  bool conflict = false;
+  varena::Arena* a = varena::detail::scratch_arena_or_conflict(
+      reinterpret_cast<const varena::Arena* const*>(conflicts), count, &conflict);
+  if (a == nullptr) return conflict ? VARENA_SCRATCH_CONFLICT : VARENA_OUT_OF_MEMORY;
+  *out = varena_scratch{c(a), a->position()};
+  return VARENA_OK;
+}
+
+void varena_scratch_end(varena_scratch scratch) {
+  if (scratch.arena != nullptr && scratch.position <= cpp(scratch.arena)->position())
+    cpp(scratch.arena)->restore(scratch.position);
+}
 
 const char* varena_status_message(varena_status status) {
   switch (status) {

@@ -165,10 +165,10 @@ struct ArenaFields {
   bool pinned_ = false;          // committed up front and never decommitted (Windows large pages)
   bool protect_ = false;         // Options::protect
   bool borrowed_ = false;        // over the caller's buffer: no OS call, never released
+  Backing* backing_ = nullptr;   // not null: the range's OS calls go there, not to varena::vm
   std::size_t commit_limit_ = SIZE_MAX;  // Options::commit_limit (SIZE_MAX: none)
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
-  Backing* backing_ = nullptr;   // not null: the range's OS calls go there, not to varena::vm
 };
 
 struct ScratchSlots;  // reserves scratch arenas through Arena's private interface
@@ -343,9 +343,9 @@ class VARENA_API Arena : private detail::ArenaFields {
 
  private:
   friend struct detail::ScratchSlots;
-  friend class MappedArena;  // adopts a range it mapped from a file (src/mapped.cpp)
   friend class Scope;
   friend class Cursor;
+  friend class MappedArena;  // adopts a range it mapped from a file (src/mapped.cpp)
   template <class T>
   friend class Pool;
   struct Unreserved {};

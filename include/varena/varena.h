@@ -106,16 +106,6 @@ VARENA_C_API void varena_trim(varena_arena* arena);
 /** Fills *out (all zero for a NULL arena). */
 VARENA_C_API void varena_get_stats(const varena_arena* arena, varena_stats* out);
 
-/** Non-zero: scratch arenas reserved from now on (each thread's, on first use)
- * make the pages past their position inaccessible on restore. Process-wide. */
-VARENA_C_API void varena_set_scratch_protect(int on);
-
-/** Begins a scratch scope on the first of the thread's scratch arenas that is
- * not among the `count` conflicts (NULL entries are ignored). */
-VARENA_C_API varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out);
-/** Restores the scratch arena to where the scope began. */
-VARENA_C_API void varena_scratch_end(varena_scratch scratch);
-
 /** A mapped arena (C++ MappedArena): an arena whose memory is a file, opened
  * again at the address it was created at, so pointers stored inside stay
  * valid. Push, restore, position and stats through varena_mapped_arena();
@@ -146,6 +136,16 @@ VARENA_C_API void* varena_mapped_root(const varena_mapped* mapped);
 VARENA_C_API void varena_mapped_close(varena_mapped* mapped);
 /** Why this thread's last varena_mapped_* call that returned VARENA_FILE_ERROR failed. */
 VARENA_C_API const char* varena_mapped_last_error(void);
+
+/** Non-zero: scratch arenas reserved from now on (each thread's, on first use)
+ * make the pages past their position inaccessible on restore. Process-wide. */
+VARENA_C_API void varena_set_scratch_protect(int on);
+
+/** Begins a scratch scope on the first of the thread's scratch arenas that is
+ * not among the `count` conflicts (NULL entries are ignored). */
+VARENA_C_API varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out);
+/** Restores the scratch arena to where the scope began. */
+VARENA_C_API void varena_scratch_end(varena_scratch scratch);
 
 /** A short English description of a status. */
 VARENA_C_API const char* varena_status_message(varena_status status);

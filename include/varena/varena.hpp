@@ -10,5 +10,5 @@
 #include <varena/pool.hpp>
 #include <varena/frame.hpp>
 #include <varena/vector.hpp>
-#include <varena/concurrent.hpp>
 #include <varena/mapped.hpp>
+#include <varena/concurrent.hpp>
