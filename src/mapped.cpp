@@ -117,7 +117,10 @@ struct MappedArena::File final : detail::Backing {
   }
 
   void release(char*, std::size_t) noexcept override {
-    (void)vm::unmap_file(map);  // refused: the address space leaks, as an Arena's would
+    // Refused: the address space leaks, as an Arena's would (not tried
+    // again: the arena is gone and the OS said no).
+    (void)vm::unmap_file(map);
+    map.base = nullptr;
   }
 
   bool create(const char* file_path, const MappedOptions& options) noexcept;

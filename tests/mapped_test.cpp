@@ -687,3 +687,25 @@ TEST(MappedArenaFailure, GrowShrinkAndSync) {
     EXPECT_EQ(walk(b, 100), "");
   });
 }
+
+TEST(MappedArenaFailure, RefusedUnmapLeaksTheRangeAndNothingElse) {
+  if (fixed_base() == nullptr) GTEST_SKIP() << "needs a 64-bit address space for a fixed base";
+  // An address of its own: the range stays mapped for the rest of the process.
+  void* at = reinterpret_cast<void*>(static_cast<std::uintptr_t>(0x540000000000ull));
+  TempFile f("fail_unmap");
+  {
+    MappedArena a = MappedArena::create(f.c_str(), small(at));
+    build(a, 100);
+    FailOsCall fault(1, false, static_cast<unsigned>(OsCall::release));
+    a = MappedArena();  // the header is written, the unmap refused
+    EXPECT_EQ(os_calls_failed(), 1u);
+  }
+  // Still mapped, so the file cannot open there again; it says so.
+  const std::string why = open_error(f.c_str());
+  EXPECT_NE(why.find("already in use"), std::string::npos) << why;
+#if !defined(_WIN32)
+  ASSERT_EQ(munmap(at, 64 * kMiB + varena::vm::info().granularity), 0);  // what the refusal left
+  MappedArena b = MappedArena::open(f.c_str());
+  EXPECT_EQ(walk(b, 100), "");
+#endif
+}
