@@ -19,6 +19,7 @@
 #include "churn.hpp"
 #include "harness.hpp"
 #include "json.hpp"
+#include "persist.hpp"
 #include "team.hpp"
 #include "vectors.hpp"
 #include "workloads.hpp"
@@ -416,6 +417,7 @@ void register_all(bool fresh_process) {
   register_json("malloc", true, false);
 #endif
   register_vectors();
+  register_persist();
 }
 
 }  // namespace

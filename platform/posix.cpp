@@ -4,17 +4,21 @@
 // VARENA_LINUX_EXTRAS; with VARENA_PORTABLE_POSIX they compile out and the
 // code left is exactly what macOS and the BSDs build.
 #include <varena/vm.hpp>
+#include <varena/detail/file_map.hpp>
 #include <varena/detail/thread_exit.hpp>
 
 #include "os_faults.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #if defined(__linux__) && !defined(VARENA_PORTABLE_POSIX)
 #define VARENA_LINUX_EXTRAS 1
@@ -177,6 +181,208 @@ bool protect(void* addr, std::size_t bytes, bool accessible) noexcept {
 bool release(void* base, std::size_t bytes) noexcept {
   if (base == nullptr || detail::os_call_fails(detail::OsCall::release)) return false;
   return munmap(base, bytes) == 0;
+}
+
+// ---------------------------------------------------------------------------
+// Files (detail/file_map.hpp): a descriptor, pread/pwrite for the header, a
+// MAP_SHARED mapping whose pages mprotect commits once the file covers them.
+
+namespace {
+
+int fd_of(File f) noexcept { return static_cast<int>(f.handle); }
+
+// An injected failure looks like a failing disk.
+bool injected(detail::OsCall call) noexcept {
+  if (!detail::os_call_fails(call)) return false;
+  errno = EIO;
+  return true;
+}
+
+// A file offset as off_t; false (EOVERFLOW) past what off_t holds.
+bool to_off(std::uint64_t x, off_t* out) noexcept {
+  if (x > static_cast<std::uint64_t>(INT64_MAX) || static_cast<std::uint64_t>(static_cast<off_t>(x)) != x) {
+    errno = EOVERFLOW;
+    return false;
+  }
+  *out = static_cast<off_t>(x);
+  return true;
+}
+
+}  // namespace
+
+File open_file(const char* path, bool create) noexcept {
+  if (injected(detail::OsCall::file_io)) return {};
+  if (path == nullptr) {
+    errno = EINVAL;
+    return {};
+  }
+  const int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
+  int fd;
+  while ((fd = ::open(path, flags, 0666)) == -1 && errno == EINTR) {
+  }
+  return fd == -1 ? File{} : File{fd};
+}
+
+bool close_file(File file) noexcept {
+  if (injected(detail::OsCall::file_io)) {
+    (void)::close(fd_of(file));  // the descriptor is gone either way (POSIX leaves it unspecified on EINTR)
+    return false;
+  }
+  return ::close(fd_of(file)) == 0;
+}
+
+bool file_size(File file, std::uint64_t* bytes) noexcept {
+  if (injected(detail::OsCall::file_io)) return false;
+  struct stat st;
+  if (fstat(fd_of(file), &st) != 0) return false;
+  *bytes = static_cast<std::uint64_t>(st.st_size);
+  return true;
+}
+
+bool read_file(File file, void* data, std::size_t bytes, std::uint64_t offset) noexcept {
+  if (injected(detail::OsCall::file_io)) return false;
+  char* p = static_cast<char*>(data);
+  while (bytes != 0) {
+    off_t at;
+    if (!to_off(offset, &at)) return false;
+    const ssize_t n = pread(fd_of(file), p, bytes, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;  // the file ends first: callers check its size before
+      return false;
+    }
+    p += n, bytes -= static_cast<std::size_t>(n), offset += static_cast<std::uint64_t>(n);
+  }
+  return true;
+}
+
+bool write_file(File file, const void* data, std::size_t bytes, std::uint64_t offset) noexcept {
+  if (injected(detail::OsCall::file_io)) return false;
+  const char* p = static_cast<const char*>(data);
+  while (bytes != 0) {
+    off_t at;
+    if (!to_off(offset, &at)) return false;
+    const ssize_t n = pwrite(fd_of(file), p, bytes, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    p += n, bytes -= static_cast<std::size_t>(n), offset += static_cast<std::uint64_t>(n);
+  }
+  return true;
+}
+
+bool resize_file(File file, std::uint64_t bytes) noexcept {
+  if (injected(detail::OsCall::grow_file)) return false;
+  off_t size;
+  if (!to_off(bytes, &size)) return false;
+  int rc;
+  while ((rc = ftruncate(fd_of(file), size)) != 0 && errno == EINTR) {
+  }
+  return rc == 0;
+}
+
+bool allocate_file(File file, std::uint64_t offset, std::uint64_t bytes) noexcept {
+  if (injected(detail::OsCall::grow_file)) return false;
+  off_t at, length, end;
+  if (!to_off(offset, &at) || !to_off(bytes, &length) || !to_off(offset + bytes, &end)) return false;
+#if VARENA_LINUX_EXTRAS
+  // Blocks reserved without writing them (ext4, xfs, btrfs, tmpfs; glibc
+  // writes them itself where the file system cannot).
+  int rc;
+  while ((rc = posix_fallocate(fd_of(file), at, length)) == EINTR) {
+  }
+  if (rc != 0) errno = rc;  // posix_fallocate returns the error instead of setting errno
+  return rc == 0;
+#else
+  // macOS has no posix_fallocate (and some BSD file systems refuse it):
+  // writing the zeros is what reserves the blocks on every file system.
+  static const char zeros[64 * 1024] = {};
+  while (bytes != 0) {
+    const std::size_t chunk = bytes < sizeof zeros ? static_cast<std::size_t>(bytes) : sizeof zeros;
+    const ssize_t n = pwrite(fd_of(file), zeros, chunk, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    at += n, bytes -= static_cast<std::uint64_t>(n);
+  }
+  return true;
+#endif
+}
+
+bool sync_file(File file) noexcept {
+  if (injected(detail::OsCall::sync)) return false;
+  int rc;
+  while ((rc = fsync(fd_of(file))) != 0 && errno == EINTR) {
+  }
+  return rc == 0;
+}
+
+bool map_file(FileMapping& m, void* at, bool* taken) noexcept {
+  if (taken != nullptr) *taken = false;
+  if (injected(detail::OsCall::map_file)) return false;
+  off_t offset;
+  if (m.bytes == 0 || !to_off(m.offset, &offset)) return false;
+  int flags = MAP_SHARED;
+#if VARENA_LINUX_EXTRAS && defined(MAP_FIXED_NOREPLACE)
+  // Never over an existing mapping (Linux 4.17; older kernels take it as a
+  // hint, which the check below catches).
+  if (at != nullptr) flags |= MAP_FIXED_NOREPLACE;
+#endif
+  // Pages past the file's end are mapped too, inaccessible: touching them
+  // faults (SIGSEGV) rather than raising SIGBUS, and commit_file opens them
+  // only once the file covers them.
+  void* p = mmap(at, m.bytes, kReserveProtection, flags, fd_of(m.file), offset);
+  if (p == MAP_FAILED) {
+    if (taken != nullptr) *taken = at != nullptr && errno == EEXIST;  // MAP_FIXED_NOREPLACE's word for it
+    return false;
+  }
+  if (at != nullptr && p != at) {  // a hint the kernel placed elsewhere: never use it there
+    (void)munmap(p, m.bytes);     // nothing else to do if refused: the range is not ours to keep
+    if (taken != nullptr) *taken = true;
+    errno = EEXIST;
+    return false;
+  }
+  m.base = static_cast<char*>(p);
+  return true;
+}
+
+bool commit_file(FileMapping& m, void* addr, std::size_t bytes) noexcept {
+  (void)m;
+  if (detail::os_call_fails(detail::OsCall::commit)) return (errno = EIO, false);
+  return mprotect(addr, bytes, PROT_READ | PROT_WRITE) == 0;
+}
+
+bool decommit_file(FileMapping& m, void* addr, std::size_t bytes) noexcept {
+  (void)m;
+  if (detail::os_call_fails(detail::OsCall::decommit)) return (errno = EIO, false);
+  return mprotect(addr, bytes, PROT_NONE) == 0;
+}
+
+bool flush_file(FileMapping& m, void* addr, std::size_t bytes) noexcept {
+  (void)m;
+  if (injected(detail::OsCall::sync)) return false;
+  if (bytes == 0) return true;
+  int rc;
+  while ((rc = msync(addr, bytes, MS_SYNC)) != 0 && errno == EINTR) {
+  }
+  return rc == 0;
+}
+
+bool unmap_file(FileMapping& m) noexcept {
+  if (m.base == nullptr) return true;
+  if (injected(detail::OsCall::release)) return false;
+  if (munmap(m.base, m.bytes) != 0) return false;
+  m.base = nullptr;
+  return true;
+}
+
+void describe_file_error(char* text, std::size_t size) noexcept {
+  const int e = errno;
+  std::snprintf(text, size, "%s (errno %d)", std::strerror(e), e);
 }
 
 }  // namespace varena::vm

@@ -1,6 +1,7 @@
 // The arena's out-of-line half: reserving, committing, the retain policy,
 // destructors, and the words of its failure messages.
 #include <varena/arena.hpp>
+#include <varena/detail/backing.hpp>
 #include <varena/vm.hpp>
 
 #include "hooks_call.hpp"
@@ -36,13 +37,29 @@ std::size_t round_up(std::size_t x, std::size_t unit) noexcept {
 
 }  // namespace
 
-bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
+// Clamps every option (documented on Options) so no value can break an invariant.
+void Arena::take_options(const Options& options) noexcept {
   const vm::Info& os = vm::info();
-  // Clamp every option (documented on Options) so no value can break an invariant.
   align_mask_ = power_of_two_in(options.min_align, 1, defaults::max_min_align) - 1;
   commit_step_ = power_of_two_in(options.commit_step, os.page_size, std::max(defaults::max_commit_step, os.page_size));
   retain_ = options.retain;
   keep_recent_ = options.keep_recent;
+  protect_ = options.protect;
+  commit_limit_ = options.commit_limit == 0 ? SIZE_MAX : options.commit_limit;
+  debug_fill_ = options.debug_fill;
+  copy_name(name_, options.name);
+}
+
+// An arena in use: known to the registry and the hooks.
+void Arena::begin_life() noexcept {
+  look_for_hooks();
+  forget_history();
+  enter_registry();
+}
+
+bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
+  const vm::Info& os = vm::info();
+  take_options(options);
 
   // The reservation ends in a guard region that is never committed, so
   // running off the end faults instead of touching a neighbour.
@@ -69,19 +86,18 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
     touched_ = usable_;
     detail::poison(base_, usable_);
   }
-  protect_ = options.protect && !pinned_;  // large pages cannot change protection
-  commit_limit_ = options.commit_limit == 0 ? SIZE_MAX : options.commit_limit;
-  debug_fill_ = options.debug_fill;
-  copy_name(name_, options.name);
-  look_for_hooks();
-  forget_history();
-  enter_registry();
+  if (pinned_) protect_ = false;  // large pages cannot change protection
+  begin_life();
   detail::hook_range(detail::HookEvent::reserve, *this, base_, mapped_);
   return true;
 }
 
 void Arena::open_in(void* buffer, std::size_t bytes, const Options& options) noexcept {
-  align_mask_ = power_of_two_in(options.min_align, 1, defaults::max_min_align) - 1;
+  take_options(options);
+  // Of the options only min_align, name and debug_fill apply to a buffer.
+  retain_ = SIZE_MAX;
+  protect_ = false;
+  commit_limit_ = SIZE_MAX;
   std::size_t aligned;
   if (buffer == nullptr || !detail::align_up(detail::address(buffer), min_align(), &aligned)) return;
   const std::size_t pad = aligned - detail::address(buffer);
@@ -90,15 +106,9 @@ void Arena::open_in(void* buffer, std::size_t bytes, const Options& options) noe
   limit_ = commit_end_ = base_ + size;
   dirty_end_ = commit_end_;  // the caller's bytes are unknown: push zero-fills all of them
   usable_ = touched_ = size;
-  commit_step_ = vm::info().page_size;
-  retain_ = SIZE_MAX;
   pinned_ = borrowed_ = true;  // nothing to commit, decommit or release
-  debug_fill_ = options.debug_fill;
-  copy_name(name_, options.name);
-  look_for_hooks();
   detail::poison(base_, size);
-  forget_history();
-  enter_registry();
+  begin_life();
 }
 
 void Arena::close() noexcept {
@@ -133,7 +143,7 @@ void Arena::look_for_hooks() noexcept { hooked_ = detail::restore_hook_installed
 
 bool Arena::commit_pages(char* at, std::size_t bytes) noexcept {
   look_for_hooks();
-  if (!vm::commit(at, bytes)) return false;
+  if (!(backing_ != nullptr ? backing_->commit(at, bytes) : vm::commit(at, bytes))) return false;
   ++stats_.commits;
   detail::hook_range(detail::HookEvent::commit, *this, at, bytes);
   return true;
@@ -141,20 +151,23 @@ bool Arena::commit_pages(char* at, std::size_t bytes) noexcept {
 
 bool Arena::decommit_pages(char* at, std::size_t bytes) noexcept {
   look_for_hooks();
-  if (!vm::decommit(at, bytes)) return false;
+  if (!(backing_ != nullptr ? backing_->decommit(at, bytes) : vm::decommit(at, bytes))) return false;
   ++stats_.decommits;
   detail::hook_range(detail::HookEvent::decommit, *this, at, bytes);
   return true;
 }
 
 bool Arena::protect_pages(char* at, std::size_t bytes, bool accessible) noexcept {
-  return vm::protect(at, bytes, accessible);
+  return backing_ != nullptr ? backing_->protect(at, bytes, accessible) : vm::protect(at, bytes, accessible);
 }
 
 void Arena::release_pages() noexcept {
   detail::hook_range(detail::HookEvent::release, *this, base_, mapped_);
   // Nothing is left to keep true if the OS refuses: the arena is gone either way.
-  (void)vm::release(base_, mapped_);
+  if (backing_ != nullptr)
+    backing_->release(base_, mapped_);
+  else
+    (void)vm::release(base_, mapped_);
 }
 
 bool Arena::commit_through(std::size_t position, std::size_t bytes) noexcept {
@@ -395,6 +408,23 @@ void Arena::trim() noexcept {
   if (base_ == nullptr) return;
   decommit_from(round_up(position(), vm::info().page_size));
   forget_history();
+}
+
+void Arena::adopt(char* base, std::size_t usable, std::size_t mapped, std::size_t position, std::size_t committed,
+                  detail::Backing* backing, const Options& options) noexcept {
+  take_options(options);
+  backing_ = backing;
+  base_ = floor_ = base;
+  usable_ = usable;
+  mapped_ = mapped;
+  // The caller checked position <= committed <= usable, committed a multiple
+  // of the page size: rounding up to min_align (at most a page) stays inside.
+  limit_ = commit_end_ = dirty_end_ = base + committed;  // what the file holds is not zero
+  cur_ = high_ = base + detail::align_up(position, min_align());
+  touched_ = committed;
+  detail::poison(cur_, committed - static_cast<std::size_t>(cur_ - base_));
+  begin_life();
+  detail::hook_range(detail::HookEvent::reserve, *this, base_, mapped_);
 }
 
 std::size_t Arena::peak() const noexcept {

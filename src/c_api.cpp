@@ -9,6 +9,10 @@ struct varena_arena {
   varena::Arena arena;
 };
 
+struct varena_mapped {
+  varena::MappedArena mapped;
+};
+
 namespace {
 
 varena::Arena* cpp(varena_arena* a) { return reinterpret_cast<varena::Arena*>(a); }
@@ -163,6 +167,80 @@ void varena_get_stats(const varena_arena* arena, varena_stats* out) {
   out->decommits = a.stats().decommits;
 }
 
+}  // extern "C"
+
+namespace {
+// `options` (nullptr: the defaults) into `o`, as varena_create reads them.
+void mapped_options(const varena_options* options, varena::Options& o) {
+  if (options == nullptr) return;
+  o.reserve = options->reserve;
+  o.commit_step = options->commit_step;
+  o.retain = options->retain;
+  o.keep_recent = options->keep_recent != 0;
+  o.min_align = options->min_align;
+  o.protect = options->protect != 0;
+  o.commit_limit = options->commit_limit;
+}
+}  // namespace
+
+extern "C" {
+
+varena_status varena_mapped_create(const char* path, const varena_options* options, void* address,
+                                   varena_mapped** out) {
+  if (out == nullptr) return VARENA_BAD_ARGUMENT;
+  *out = nullptr;
+  if (path == nullptr) return VARENA_BAD_ARGUMENT;
+  varena::MappedOptions o;
+  mapped_options(options, o);
+  o.address = address;
+  auto* created = new (std::nothrow) varena_mapped;
+  if (created == nullptr) return VARENA_OUT_OF_MEMORY;
+  if (!varena::MappedArena::try_create(path, created->mapped, o)) {
+    delete created;
+    return VARENA_FILE_ERROR;
+  }
+  *out = created;
+  return VARENA_OK;
+}
+
+varena_status varena_mapped_open(const char* path, const varena_options* options, varena_mapped** out) {
+  if (out == nullptr) return VARENA_BAD_ARGUMENT;
+  *out = nullptr;
+  if (path == nullptr) return VARENA_BAD_ARGUMENT;
+  varena::Options o;
+  mapped_options(options, o);
+  auto* opened = new (std::nothrow) varena_mapped;
+  if (opened == nullptr) return VARENA_OUT_OF_MEMORY;
+  if (!varena::MappedArena::try_open(path, opened->mapped, o)) {
+    delete opened;
+    return VARENA_FILE_ERROR;
+  }
+  *out = opened;
+  return VARENA_OK;
+}
+
+varena_arena* varena_mapped_arena(varena_mapped* mapped) {
+  // C records no destructors, so the Arena inside may be handed out here.
+  return mapped != nullptr ? c(&varena::detail::mapped_core(mapped->mapped)) : nullptr;
+}
+
+varena_status varena_mapped_sync(varena_mapped* mapped) {
+  if (mapped == nullptr) return VARENA_BAD_ARGUMENT;
+  return mapped->mapped.sync() ? VARENA_OK : VARENA_FILE_ERROR;
+}
+
+void varena_mapped_set_root(varena_mapped* mapped, const void* root) {
+  if (mapped != nullptr) mapped->mapped.set_root(root);
+}
+
+void* varena_mapped_root(const varena_mapped* mapped) {
+  return mapped != nullptr ? mapped->mapped.root<void>() : nullptr;
+}
+
+void varena_mapped_close(varena_mapped* mapped) { delete mapped; }
+
+const char* varena_mapped_last_error(void) { return varena::MappedArena::last_error(); }
+
 varena_status varena_scratch_begin(varena_arena* const* conflicts, size_t count, varena_scratch* out) {
   if (out == nullptr || (conflicts == nullptr && count != 0)) return VARENA_BAD_ARGUMENT;
   *out = varena_scratch{nullptr, 0};
@@ -213,6 +291,7 @@ const char* varena_status_message(varena_status status) {
     case VARENA_BAD_POSITION: return "position is past the arena's current position";
     case VARENA_BAD_ARGUMENT: return "a required pointer was NULL";
     case VARENA_SCRATCH_CONFLICT: return "every scratch arena of this thread is in the conflict list";
+    case VARENA_FILE_ERROR: return "a mapped arena's file could not be used (varena_mapped_last_error says why)";
   }
   return "unknown status";
 }

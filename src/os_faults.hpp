@@ -13,7 +13,16 @@
 
 namespace varena::detail {
 
-enum class OsCall : unsigned { reserve = 1, commit = 2, decommit = 4, release = 8, protect = 16 };
+enum class OsCall : unsigned {
+  reserve = 1, commit = 2, decommit = 4, release = 8, protect = 16,
+  // The file primitives (detail/file_map.hpp); mapping a file's range counts
+  // as reserve's sibling, committing, decommitting and unmapping it as
+  // commit, decommit and release.
+  file_io = 32,     // open, close, size, read and write of a file
+  grow_file = 64,   // allocate_file, resize_file
+  map_file = 128,   // map_file
+  sync = 256        // flush_file, sync_file
+};
 
 #if VARENA_FAULT_INJECTION
 // Counts the call; true if the test asked for it to fail.
@@ -28,7 +37,7 @@ constexpr bool os_call_fails(OsCall) noexcept { return false; }
 namespace varena::testing {
 
 using detail::OsCall;
-inline constexpr unsigned any_os_call = 31;
+inline constexpr unsigned any_os_call = 511;
 
 // On this thread, the `nth` OS call from now whose kind is in `kinds` (1: the
 // next one) fails, and with `persist` every later one too. nth = 0 disarms.

@@ -48,6 +48,50 @@ static int all_zero(const unsigned char* p, size_t n) {
   return 1;
 }
 
+/* A mapped arena: a list in a file, closed and opened again. */
+static void check_mapped(void) {
+  const char* path = "c_api_test_mapped.arena";
+  varena_mapped* m = NULL;
+  varena_mapped* again = NULL;
+  struct node {
+    struct node* next;
+    int value;
+  }* head = NULL;
+  int i;
+  varena_options mo;
+  /* A fixed address far from the heap, which may take one the OS chose once it is free. */
+  void* at = sizeof(void*) == 8 ? (void*)(uintptr_t)0x510000000000ull : NULL;
+  varena_options_default(&mo);
+  mo.reserve = 16 << 20;
+  CHECK(varena_mapped_create(path, &mo, at, &m) == VARENA_OK && m != NULL);
+  for (i = 0; i < 100; ++i) {
+    struct node* n = NULL;
+    CHECK(varena_push(varena_mapped_arena(m), sizeof *n, 8, (void**)&n) == VARENA_OK);
+    n->next = head;
+    n->value = i;
+    head = n;
+  }
+  varena_mapped_set_root(m, head);
+  CHECK(varena_mapped_root(m) == head);
+  CHECK(varena_mapped_sync(m) == VARENA_OK);
+  CHECK(varena_mapped_open(path, NULL, &again) == VARENA_FILE_ERROR && again == NULL); /* its range is in use */
+  CHECK(strstr(varena_mapped_last_error(), "already in use") != NULL);
+  varena_mapped_close(m);
+  CHECK(varena_mapped_open(path, NULL, &m) == VARENA_OK);
+  head = (struct node*)varena_mapped_root(m);
+  for (i = 99; i >= 0 && head != NULL; --i, head = head->next) CHECK(head->value == i);
+  CHECK(i == -1 && head == NULL);
+  varena_mapped_close(m);
+  varena_mapped_close(NULL);
+  CHECK(varena_mapped_open("no such file.arena", NULL, &m) == VARENA_FILE_ERROR && m == NULL);
+  CHECK(strstr(varena_mapped_last_error(), "cannot open") != NULL);
+  CHECK(varena_mapped_create(NULL, NULL, NULL, &m) == VARENA_BAD_ARGUMENT);
+  CHECK(varena_mapped_sync(NULL) == VARENA_BAD_ARGUMENT);
+  CHECK(varena_mapped_arena(NULL) == NULL && varena_mapped_root(NULL) == NULL);
+  CHECK(strlen(varena_status_message(VARENA_FILE_ERROR)) > 10);
+  remove(path);
+}
+
 int main(void) {
   varena_options options;
   varena_arena* arena = NULL;
@@ -126,6 +170,7 @@ int main(void) {
   CHECK(varena_create(&options, &small) == VARENA_OUT_OF_MEMORY && small == NULL);
   CHECK(varena_create(NULL, NULL) == VARENA_BAD_ARGUMENT);
   varena_destroy(NULL);
+  check_mapped();
 
   /* Scratch with conflicts. */
   CHECK(varena_scratch_begin(NULL, 0, &s1) == VARENA_OK && s1.arena != NULL);

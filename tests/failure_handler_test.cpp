@@ -58,6 +58,13 @@ TEST_F(FailureHandler, CustomHandlerGetsTheMessage) {
   EXPECT_EXIT(noexc::make(arena), ::testing::ExitedWithCode(42), "handler got: varena: cannot push");
 }
 
+TEST_F(FailureHandler, MappedArenaFileErrorsReachTheHandler) {
+  varena::set_failure_handler(&exit_42);
+  EXPECT_EXIT(noexc::open_mapped("no such directory/no such file.arena"), ::testing::ExitedWithCode(42),
+              "handler got: varena: cannot open the mapped arena file 'no such directory/no such file.arena'");
+  EXPECT_THROW(varena::MappedArena::open("no such directory/no such file.arena"), varena::MappedFileError);
+}
+
 TEST_F(FailureHandler, AbortFollowsAHandlerThatReturns) {
   Arena arena(small());
   varena::set_failure_handler(&returns);

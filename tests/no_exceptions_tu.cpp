@@ -29,4 +29,6 @@ std::size_t push_and_count(std::size_t n) {
   return arena.position() + scratch->position();
 }
 
+void open_mapped(const char* path) { varena::MappedArena::open(path); }
+
 }  // namespace noexc

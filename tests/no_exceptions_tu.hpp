@@ -15,4 +15,5 @@ void allocate(varena::Arena& arena, std::size_t count);
 void reserve(std::size_t bytes);
 bool try_push_fails(varena::Arena& arena, std::size_t bytes);
 std::size_t push_and_count(std::size_t n);
+void open_mapped(const char* path);
 }  // namespace noexc

@@ -149,6 +149,8 @@ struct Mark {
   std::size_t low;     // lowest unrecorded restore while this was the newest mark
 };
 
+class Backing;  // detail/backing.hpp: where a MappedArena's pages live
+
 // Everything an Arena holds, in one place so that a move is one exchange.
 struct ArenaFields {
   static constexpr std::size_t kNameBytes = 32;
@@ -179,6 +181,7 @@ struct ArenaFields {
   bool pinned_ = false;          // committed up front and never decommitted (Windows large pages)
   bool protect_ = false;         // Options::protect
   bool borrowed_ = false;        // over the caller's buffer: no OS call, never released
+  Backing* backing_ = nullptr;   // not null: the range's OS calls go there, not to varena::vm
   std::size_t commit_limit_ = SIZE_MAX;  // Options::commit_limit (SIZE_MAX: none)
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
@@ -362,6 +365,7 @@ class VARENA_API Arena : private detail::ArenaFields {
   friend struct detail::Registry;
   friend class Scope;
   friend class Cursor;
+  friend class MappedArena;  // adopts a range it mapped from a file (src/mapped.cpp)
   template <class T>
   friend class Pool;
   struct Unreserved {};
@@ -397,6 +401,10 @@ class VARENA_API Arena : private detail::ArenaFields {
   // Out of line (src/arena.cpp, src/fences.cpp).
   bool open(const Options& options, std::size_t default_reserve = defaults::reserve) noexcept;
   void open_in(void* buffer, std::size_t bytes, const Options& options) noexcept;
+  // Over [base, base + mapped) reserved by `backing`, `committed` bytes of it
+  // committed and `position` in use (both as a file recorded them).
+  void adopt(char* base, std::size_t usable, std::size_t mapped, std::size_t position, std::size_t committed,
+             detail::Backing* backing, const Options& options) noexcept;
   void close() noexcept;
   void* grow(std::size_t bytes, std::size_t align) noexcept;
   bool commit_pages(char* at, std::size_t bytes) noexcept;
@@ -404,6 +412,8 @@ class VARENA_API Arena : private detail::ArenaFields {
   bool protect_pages(char* at, std::size_t bytes, bool accessible) noexcept;
   void release_pages() noexcept;
   void look_for_hooks() noexcept;
+  void take_options(const Options& options) noexcept;
+  void begin_life() noexcept;
   void enter_registry() noexcept;
   void leave_registry() noexcept;
   bool commit_through(std::size_t position, std::size_t bytes) noexcept;

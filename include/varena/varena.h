@@ -38,7 +38,8 @@ typedef enum varena_status {
   VARENA_BAD_ALIGNMENT = 2,  /**< not a power of two */
   VARENA_BAD_POSITION = 3,   /**< restore past the current position */
   VARENA_BAD_ARGUMENT = 4,   /**< a required pointer was NULL */
-  VARENA_SCRATCH_CONFLICT = 5 /**< every scratch arena of the thread is a conflict */
+  VARENA_SCRATCH_CONFLICT = 5, /**< every scratch arena of the thread is a conflict */
+  VARENA_FILE_ERROR = 6        /**< a mapped arena's file: varena_mapped_last_error() says why */
 } varena_status;
 
 /** Fill with varena_options_default first. Out-of-range values are clamped as
@@ -131,6 +132,37 @@ VARENA_C_API void varena_reset(varena_arena* arena);
 VARENA_C_API void varena_trim(varena_arena* arena);
 /** Fills *out (all zero for a NULL arena). */
 VARENA_C_API void varena_get_stats(const varena_arena* arena, varena_stats* out);
+
+/** A mapped arena (C++ MappedArena): an arena whose memory is a file, opened
+ * again at the address it was created at, so pointers stored inside stay
+ * valid. Push, restore, position and stats through varena_mapped_arena();
+ * never varena_destroy that arena: varena_mapped_close closes both. */
+typedef struct varena_mapped varena_mapped;
+
+/** Creates the file at `path` (replacing any file there) and maps it at
+ * `address` (NULL: where the OS chooses; else a multiple of the allocation
+ * granularity, and a range in use fails). `options` may be NULL. *out is NULL
+ * on failure: VARENA_FILE_ERROR (varena_mapped_last_error() says why),
+ * VARENA_BAD_ARGUMENT for a NULL path or out. */
+VARENA_C_API varena_status varena_mapped_create(const char* path, const varena_options* options, void* address,
+                                                varena_mapped** out);
+/** Opens a mapped arena's file at the address it was created at, with the
+ * position and root of its last sync (or close); `options` (may be NULL) as
+ * for varena_create but reserve, which is the file's. A corrupt, truncated
+ * or foreign file, or an address range in use, is VARENA_FILE_ERROR. */
+VARENA_C_API varena_status varena_mapped_open(const char* path, const varena_options* options, varena_mapped** out);
+/** The arena, for varena_push, varena_restore, varena_get_stats...; NULL for NULL. */
+VARENA_C_API varena_arena* varena_mapped_arena(varena_mapped* mapped);
+/** Writes what is in use and the header to the disk and waits; VARENA_FILE_ERROR if refused. */
+VARENA_C_API varena_status varena_mapped_sync(varena_mapped* mapped);
+/** Records the root (a pointer into the arena, or NULL), written by the next sync or close. */
+VARENA_C_API void varena_mapped_set_root(varena_mapped* mapped, const void* root);
+/** The root as last set or opened (NULL: none). */
+VARENA_C_API void* varena_mapped_root(const varena_mapped* mapped);
+/** Records the header (position, committed size, root; no flush) and unmaps. NULL is ignored. */
+VARENA_C_API void varena_mapped_close(varena_mapped* mapped);
+/** Why this thread's last varena_mapped_* call that returned VARENA_FILE_ERROR failed. */
+VARENA_C_API const char* varena_mapped_last_error(void);
 
 /** Non-zero: scratch arenas reserved from now on (each thread's, on first use)
  * make the pages past their position inaccessible on restore. Process-wide. */

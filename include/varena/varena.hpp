@@ -10,6 +10,7 @@
 #include <varena/pool.hpp>
 #include <varena/frame.hpp>
 #include <varena/vector.hpp>
+#include <varena/mapped.hpp>
 #include <varena/concurrent.hpp>
 #include <varena/hooks.hpp>
 #include <varena/registry.hpp>

@@ -8,6 +8,10 @@
 /// have done part of the work (a decommit that dropped the pages but could not
 /// revoke access), the function says so below and callers assume the worse
 /// state. Nothing here retries except on EAGAIN.
+///
+/// The file primitives MappedArena uses (open, grow, map a file at an
+/// address...) are declared apart, in detail/file_map.hpp, under the same
+/// convention.
 #pragma once
 
 #include <varena/detail/config.hpp>
