@@ -279,7 +279,8 @@ void Arena::restore_slow(char* target, bool checks) noexcept {
   // accessible -- decommitted memory reads zero anyway, and filling it first
   // would fault in pages the program may never have touched.
   if (checks && debug_fill_) {
-    const std::size_t fill = static_cast<std::size_t>(std::min(from, limit_) - target);
+    const std::size_t fill =
+        std::min(static_cast<std::size_t>(std::min(from, limit_) - target), detail::kFillLimit);
     detail::unpoison(target, fill);  // alignment padding between blocks is poisoned too
     std::memset(target, detail::kFillRestored, fill);
     detail::poison(target, fill);

@@ -110,3 +110,17 @@ TEST(DebugFill, BufferAndScratchArenasFillToo) {
   varena::Scratch scratch;
   EXPECT_TRUE(test::all_bytes(scratch->push_uninit(64), 64, kFills ? 0xCD : 0x00));
 }
+
+TEST(DebugFill, AHugeBlockIsFilledOnlyOverItsFirstMebibyte) {
+  if (VARENA_ASAN) GTEST_SKIP() << "reads memory taken back";
+  SKIP_IF_FENCED();
+  Arena arena;
+  const std::size_t limit = varena::detail::kFillLimit;
+  auto* p = static_cast<unsigned char*>(arena.push_uninit(4 * limit));
+  EXPECT_TRUE(test::all_bytes(p, limit, kPushed));
+  EXPECT_TRUE(test::all_bytes(p + limit, 3 * limit, 0)) << "fresh pages past the first MiB stay untouched";
+  std::memset(p, 0x12, 4 * limit);
+  arena.reset();
+  EXPECT_TRUE(test::all_bytes(p, limit, kFills ? 0xDD : 0x12));
+  EXPECT_TRUE(test::all_bytes(p + limit, 3 * limit, 0x12));
+}

@@ -66,7 +66,8 @@ struct Options {
   const char* name = nullptr;  ///< shown in error messages, reports (for_each_arena) and hooks; the first
                                ///< 31 bytes are copied into the arena (nullptr: no name)
   bool debug_fill = true;  ///< in VARENA_CHECKS translation units only: push_uninit fills new memory with
-                           ///< 0xCD and restores fill what they take back with 0xDD; never in release builds
+                           ///< 0xCD and restores fill what they take back with 0xDD (the first MiB of
+                           ///< each); never in release builds
 };
 
 /// Thrown when a push or a reservation cannot be satisfied. what() names the
@@ -116,6 +117,10 @@ void name_message(Message& m, const char* name) noexcept;
 // The bytes debug_fill writes (VARENA_CHECKS builds), as Microsoft's CRT debug heap does.
 inline constexpr unsigned char kFillPushed = 0xCD;
 inline constexpr unsigned char kFillRestored = 0xDD;
+// ...over at most the first this many bytes of a block or of what a restore
+// takes back: a huge block used sparsely stays sparse (unfaulted) in debug
+// builds, and a frame that resets half a gigabyte does not write it all.
+inline constexpr std::size_t kFillLimit = std::size_t{1} << 20;
 
 [[noreturn]] VARENA_MODE inline void raise_out_of_memory(const char* message) {
 #if VARENA_EXCEPTIONS
@@ -569,7 +574,7 @@ inline void* Arena::push_raw(std::size_t bytes, std::size_t align) {
 inline void Arena::fill_pushed(void* p, std::size_t bytes) const noexcept {
   if constexpr (detail::checks) {
     VARENA_ASSUME(bytes <= PTRDIFF_MAX);  // it was pushed, so it fits in the reservation
-    if (debug_fill_) std::memset(p, detail::kFillPushed, bytes);
+    if (debug_fill_) std::memset(p, detail::kFillPushed, bytes < detail::kFillLimit ? bytes : detail::kFillLimit);
   } else {
     (void)p, (void)bytes;
   }
@@ -656,8 +661,10 @@ inline void Arena::restore_to(char* target) noexcept {
     if (VARENA_UNLIKELY(cur_ > high_)) high_ = cur_;
     if constexpr (detail::checks) {
       if (debug_fill_) {
-        detail::unpoison(target, static_cast<std::size_t>(cur_ - target));  // padding between blocks is poisoned
-        std::memset(target, detail::kFillRestored, static_cast<std::size_t>(cur_ - target));
+        const std::size_t taken = static_cast<std::size_t>(cur_ - target);
+        const std::size_t fill = taken < detail::kFillLimit ? taken : detail::kFillLimit;
+        detail::unpoison(target, fill);  // padding between blocks is poisoned
+        std::memset(target, detail::kFillRestored, fill);
       }
     }
     detail::poison(target, static_cast<std::size_t>(cur_ - target));

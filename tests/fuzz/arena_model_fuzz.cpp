@@ -308,10 +308,10 @@ class Model {
     check(p == base_ + start, "push returned the wrong address", start, static_cast<size_t>(static_cast<char*>(p) - base_));
     TRACE("push %zu bytes at %zu%s (committed %zu)\n", bytes, start, zeroed ? ", zeroed" : "", arena.committed());
     // The debug fill (this target builds with VARENA_CHECKS): uninitialised
-    // pushes hand out 0xCD, read at the block's ends.
+    // pushes hand out 0xCD over their first MiB, read at its ends.
     if (!zeroed && fills_) {
-      const size_t head = std::min<size_t>(bytes, 64);
-      check(uniform(p, head, 0xCD) && uniform(static_cast<char*>(p) + bytes - head, head, 0xCD),
+      const size_t filled = std::min<size_t>(bytes, varena::detail::kFillLimit), head = std::min<size_t>(filled, 64);
+      check(uniform(p, head, 0xCD) && uniform(static_cast<char*>(p) + filled - head, head, 0xCD),
             "push_uninit not filled with 0xCD", start, bytes);
     }
     own(start, bytes, zeroed);
