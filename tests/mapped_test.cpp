@@ -6,7 +6,8 @@
 // Links varena_faulty: the library with src/os_faults.hpp compiled in, for
 // the injected failures.
 //
-// Not compiled here, by design (each a static_assert naming the reason):
+// Refused at compile time, by design (each a static_assert naming the reason;
+// tests/mapped_static_assert.cpp checks two of them through the compiler):
 //   mapped.make<std::string>("x");          // non-trivial destructor: none would run after a restart
 //   mapped.push_array<std::vector<int>>(4);
 //   struct V { virtual void f(); }; mapped.make<V>();  // a vtable pointer is only valid in one process
