@@ -710,3 +710,23 @@ TEST(MappedArenaFailure, RefusedUnmapLeaksTheRangeAndNothingElse) {
   EXPECT_EQ(walk(b, 100), "");
 #endif
 }
+
+TEST(MappedArenaFailure, CloseSaysWhenTheHeaderCannotBeWritten) {
+  TempFile f("fail_close");
+  MappedArena a = MappedArena::create(f.c_str(), small());
+  build(a, 100);
+  ASSERT_TRUE(a.sync());
+  a.push(100);  // past what was synced: lost with the header write
+  {
+    FailOsCall fault(1, false, static_cast<unsigned>(OsCall::file_io));
+    EXPECT_FALSE(a.close());
+  }
+  EXPECT_NE(std::string(MappedArena::last_error()).find("as it closes"), std::string::npos);
+  EXPECT_EQ(a.reserved(), 0u);
+  EXPECT_TRUE(a.close());  // empty: nothing to do
+  MappedArena b = MappedArena::open(f.c_str());
+  EXPECT_EQ(walk(b, 100), "");  // the header of the last sync
+  const std::size_t synced = b.position();
+  EXPECT_TRUE(b.close());
+  EXPECT_EQ(MappedArena::open(f.c_str()).position(), synced);
+}

@@ -124,9 +124,13 @@ class VARENA_API MappedArena {
   MappedArena& operator=(MappedArena&& other) noexcept;
   MappedArena(const MappedArena&) = delete;
   MappedArena& operator=(const MappedArena&) = delete;
+  /// As close(), ignoring what it returns.
+  ~MappedArena() { (void)close(); }
   /// Records the position, committed size and root in the header (no flush:
-  /// call sync() first for that) and unmaps the file.
-  ~MappedArena();
+  /// call sync() first for that), unmaps the file and closes it; the arena is
+  /// then empty. False if the header could not be written (last_error() says
+  /// why): the file keeps the header of its last sync. True for an empty arena.
+  bool close() noexcept;
 
   /// Writes what is in use to the disk, then the header (position, committed
   /// size, root) and waits for both. False if the OS refused (last_error()
@@ -209,7 +213,6 @@ class VARENA_API MappedArena {
  private:
   friend Arena& detail::mapped_core(MappedArena& mapped) noexcept;
   struct File;  // the open file, its mapping and header: src/mapped.cpp
-  void close() noexcept;
   bool adopt(File* file, const Options& options) noexcept;
 
   File* file_ = nullptr;                      // on the heap: the arena points at it, and moves must not move it
