@@ -290,7 +290,7 @@ const char* MappedArena::last_error() noexcept { return g_last_error; }
 Arena& detail::mapped_core(MappedArena& mapped) noexcept { return mapped.arena_; }
 
 bool MappedArena::adopt(File* file, const Options& options) noexcept {
-  close();
+  (void)close();  // the previous arena, if any: its failure is not this call's
   file_ = file;
   root_ = static_cast<std::size_t>(file->header.root);
   arena_.adopt(file->map.base, file->usable, file->map.bytes, static_cast<std::size_t>(file->header.position),
@@ -337,7 +337,7 @@ MappedArena::MappedArena(MappedArena&& other) noexcept
 
 MappedArena& MappedArena::operator=(MappedArena&& other) noexcept {
   if (this != &other) {
-    close();
+    (void)close();
     file_ = std::exchange(other.file_, nullptr);
     arena_ = std::move(other.arena_);
     root_ = std::exchange(other.root_, 0);
@@ -345,20 +345,21 @@ MappedArena& MappedArena::operator=(MappedArena&& other) noexcept {
   return *this;
 }
 
-MappedArena::~MappedArena() { close(); }
-
-void MappedArena::close() noexcept {
-  if (file_ == nullptr) return;
+bool MappedArena::close() noexcept {
+  if (file_ == nullptr) return true;
   // The header as the arena ends; the data itself reaches the file as the OS
   // writes the pages back (sync() waits for it).
-  file_->header.position = arena_.position();
-  file_->header.committed = arena_.committed();
-  file_->header.root = root_;
-  (void)file_->write_header();  // refused: the file keeps the header of the last sync or decommit
+  Header h = file_->header;
+  h.position = arena_.position();
+  h.committed = arena_.committed();
+  h.root = root_;
+  const bool written = vm::write_file(file_->map.file, &h, sizeof h, 0);
+  if (!written) fail(true, "varena: cannot write the header of '%s' as it closes", file_->path);
   arena_ = Arena(Arena::Unreserved{});  // unmaps through the backing
   delete file_;
   file_ = nullptr;
   root_ = 0;
+  return written;
 }
 
 bool MappedArena::sync() noexcept {

@@ -6,7 +6,8 @@
 // Links varena_faulty: the library with src/os_faults.hpp compiled in, for
 // the injected failures.
 //
-// Not compiled here, by design (each a static_assert naming the reason):
+// Refused at compile time, by design (each a static_assert naming the reason;
+// tests/mapped_static_assert.cpp checks two of them through the compiler):
 //   mapped.make<std::string>("x");          // non-trivial destructor: none would run after a restart
 //   mapped.push_array<std::vector<int>>(4);
 //   struct V { virtual void f(); }; mapped.make<V>();  // a vtable pointer is only valid in one process
@@ -708,4 +709,24 @@ TEST(MappedArenaFailure, RefusedUnmapLeaksTheRangeAndNothingElse) {
   MappedArena b = MappedArena::open(f.c_str());
   EXPECT_EQ(walk(b, 100), "");
 #endif
+}
+
+TEST(MappedArenaFailure, CloseSaysWhenTheHeaderCannotBeWritten) {
+  TempFile f("fail_close");
+  MappedArena a = MappedArena::create(f.c_str(), small());
+  build(a, 100);
+  ASSERT_TRUE(a.sync());
+  a.push(100);  // past what was synced: lost with the header write
+  {
+    FailOsCall fault(1, false, static_cast<unsigned>(OsCall::file_io));
+    EXPECT_FALSE(a.close());
+  }
+  EXPECT_NE(std::string(MappedArena::last_error()).find("as it closes"), std::string::npos);
+  EXPECT_EQ(a.reserved(), 0u);
+  EXPECT_TRUE(a.close());  // empty: nothing to do
+  MappedArena b = MappedArena::open(f.c_str());
+  EXPECT_EQ(walk(b, 100), "");  // the header of the last sync
+  const std::size_t synced = b.position();
+  EXPECT_TRUE(b.close());
+  EXPECT_EQ(MappedArena::open(f.c_str()).position(), synced);
 }

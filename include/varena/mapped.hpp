@@ -79,7 +79,7 @@ constexpr void check_persistable() noexcept {
 ///  - restores give memory back by shrinking the file (the retain policy, as
 ///    Arena); on Windows, where a mapped view cannot be shrunk, never;
 ///  - the header records position and committed size at sync() and on
-///    destruction; sync() also flushes the data, so what was synced reads back
+///    close() or destruction; sync() also flushes the data, so what was synced reads back
 ///    after a crash. Between syncs, a crash keeps what the OS wrote back.
 /// Not synchronised; one MappedArena per file at a time (nothing locks it).
 class VARENA_API MappedArena {
@@ -102,8 +102,8 @@ class VARENA_API MappedArena {
   /// reserve (the file's). Throws MappedFileError when the file cannot be
   /// opened, is not a mapped arena (bad magic, shorter than its header),
   /// has another format version, was written on a machine with another page
-  /// size or pointer width, is shorter than the size its header records, or
-  /// when its address range is in use in this process.
+  /// size or pointer width, has a corrupt header, is shorter than the size
+  /// its header records, or when its address range is in use in this process.
   VARENA_MODE static MappedArena open(const char* path, const Options& options = {}) {
     MappedArena a;
     if (!try_open(path, a, options)) detail::raise_mapped_file_error(last_error());
@@ -115,7 +115,7 @@ class VARENA_API MappedArena {
   static bool try_create(const char* path, MappedArena& out, const MappedOptions& options = {}) noexcept;
   static bool try_open(const char* path, MappedArena& out, const Options& options = {}) noexcept;
   ///@}
-  /// Why this thread's last failed try_create, try_open or sync failed.
+  /// Why this thread's last failed try_create, try_open, sync or close failed.
   static const char* last_error() noexcept;
 
   /// No memory moves; the source is left empty.
@@ -124,16 +124,20 @@ class VARENA_API MappedArena {
   MappedArena& operator=(MappedArena&& other) noexcept;
   MappedArena(const MappedArena&) = delete;
   MappedArena& operator=(const MappedArena&) = delete;
+  /// As close(), ignoring what it returns.
+  ~MappedArena() { (void)close(); }
   /// Records the position, committed size and root in the header (no flush:
-  /// call sync() first for that) and unmaps the file.
-  ~MappedArena();
+  /// call sync() first for that), unmaps the file and closes it; the arena is
+  /// then empty. False if the header could not be written (last_error() says
+  /// why): the file keeps the header of its last sync. True for an empty arena.
+  bool close() noexcept;
 
   /// Writes what is in use to the disk, then the header (position, committed
   /// size, root) and waits for both. False if the OS refused (last_error()
   /// says why); the file then holds what it held at the previous sync or more.
   bool sync() noexcept;
   /// Records `p` (in the arena, or nullptr) as the root: what root() returns
-  /// after the next open. Written to the file by sync() and the destructor.
+  /// after the next open. Written to the file by sync(), close() and the destructor.
   void set_root(const void* p) noexcept {
     root_ = p == nullptr ? 0 : static_cast<std::size_t>(static_cast<const char*>(p) - arena_.base_) + 1;
   }
@@ -209,7 +213,6 @@ class VARENA_API MappedArena {
  private:
   friend Arena& detail::mapped_core(MappedArena& mapped) noexcept;
   struct File;  // the open file, its mapping and header: src/mapped.cpp
-  void close() noexcept;
   bool adopt(File* file, const Options& options) noexcept;
 
   File* file_ = nullptr;                      // on the heap: the arena points at it, and moves must not move it
