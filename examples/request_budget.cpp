@@ -13,22 +13,24 @@ namespace {
 
 struct Header {
   std::string_view name, value;
+  Header* next;
 };
 
-// Splits "a: b\nc: d" into headers, in `scratch` (a stack buffer's arena).
+// Splits "a: b\nc: d" into a list of headers, in `scratch` (a stack buffer's arena).
 int parse_headers(varena::Arena& scratch, std::string_view text, Header** out) {
   int count = 0;
   Header* first = nullptr;
+  Header** link = &first;
   while (!text.empty()) {
     const std::size_t end = std::min(text.find('\n'), text.size());
     const std::string_view line = text.substr(0, end);
     text.remove_prefix(std::min(end + 1, text.size()));
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    Header* h = scratch.try_make<Header>();
+    Header* h = scratch.try_make<Header>(Header{line.substr(0, colon), line.substr(colon + 2), nullptr});
     if (h == nullptr) break;  // the buffer is full: keep the headers that fit
-    if (first == nullptr) first = h;
-    *h = Header{line.substr(0, colon), line.substr(colon + 2)};
+    *link = h;
+    link = &h->next;
     ++count;
   }
   *out = first;
@@ -54,9 +56,9 @@ int main() {
   varena::Arena headers(buffer, sizeof buffer, stack_options);
   Header* parsed = nullptr;
   const int n = parse_headers(headers, "Host: example.org\nAccept: */*\nX-Trace: 42", &parsed);
-  for (int i = 0; i < n; ++i)
-    std::printf("header %.*s = %.*s\n", static_cast<int>(parsed[i].name.size()), parsed[i].name.data(),
-                static_cast<int>(parsed[i].value.size()), parsed[i].value.data());
+  for (const Header* h = parsed; h != nullptr; h = h->next)
+    std::printf("header %.*s = %.*s\n", static_cast<int>(h->name.size()), h->name.data(),
+                static_cast<int>(h->value.size()), h->value.data());
 
   // Requests: 1 MiB each at most, whatever the reservation could hold.
   varena::Options options;
