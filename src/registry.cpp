@@ -45,6 +45,7 @@ struct Registry {
     tail() = &a;
   }
   static void unlink(Arena& a) noexcept {
+    if (a.registry_prev_ == nullptr && head() != &a) return;  // never linked: nothing to undo
     (a.registry_prev_ != nullptr ? a.registry_prev_->registry_next_ : head()) = a.registry_next_;
     (a.registry_next_ != nullptr ? a.registry_next_->registry_prev_ : tail()) = a.registry_prev_;
     a.registry_prev_ = a.registry_next_ = nullptr;
