@@ -338,3 +338,55 @@ TEST(VectorTest, SwapExchangesWithoutMovingElements) {
   a.push_back(4);  // still grows where it was
   EXPECT_EQ(&a[0], a_first);
 }
+
+namespace {
+// Its Nth move (construction or assignment) throws; counts live objects and
+// destructors run on something that was not one.
+struct Stubborn {
+  static int live, bad, moves_left;
+  int value;
+  unsigned alive = 0x5B;
+  Stubborn(int v) : value(v) { ++live; }  // NOLINT: implicit
+  Stubborn(const Stubborn& o) : value(o.value) { ++live; }
+  Stubborn(Stubborn&& o) : value(o.value) {
+    if (moves_left-- == 0) throw std::runtime_error("move refused");
+    ++live;
+  }
+  Stubborn& operator=(const Stubborn&) = default;
+  Stubborn& operator=(Stubborn&& o) {
+    if (moves_left-- == 0) throw std::runtime_error("move refused");
+    value = o.value;
+    return *this;
+  }
+  ~Stubborn() {
+    if (alive != 0x5B) ++bad;
+    alive = 0;
+    --live;
+  }
+};
+int Stubborn::live = 0, Stubborn::bad = 0, Stubborn::moves_left = -1;
+}  // namespace
+
+// Shifting elements moves them; if a move throws, the documented basic
+// guarantee: every element valid and destroyed exactly once.
+TEST(VectorTest, ThrowingMoveWhileShiftingKeepsEveryElementOnce) {
+  for (int fail_at = 0; fail_at < 4; ++fail_at) {  // each operation below makes at least four moves
+    SCOPED_TRACE(fail_at);
+    Stubborn::live = Stubborn::bad = 0;
+    {
+      Vector<Stubborn> v{1, 2, 3, 4};
+      Stubborn::moves_left = fail_at;
+      EXPECT_THROW(v.emplace(v.begin() + 1, 9), std::runtime_error);
+      EXPECT_EQ(Stubborn::live, static_cast<int>(v.size()));
+      Stubborn::moves_left = fail_at;
+      EXPECT_THROW(v.insert(v.begin(), 2, Stubborn(8)), std::runtime_error);
+      EXPECT_EQ(Stubborn::live, static_cast<int>(v.size()));
+      Stubborn::moves_left = fail_at;
+      EXPECT_THROW(v.erase(v.begin()), std::runtime_error);
+      EXPECT_EQ(Stubborn::live, static_cast<int>(v.size()));
+      Stubborn::moves_left = -1;
+    }
+    EXPECT_EQ(Stubborn::live, 0);
+    EXPECT_EQ(Stubborn::bad, 0);
+  }
+}
