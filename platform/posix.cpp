@@ -4,6 +4,7 @@
 // VARENA_LINUX_EXTRAS; with VARENA_PORTABLE_POSIX they compile out and the
 // code left is exactly what macOS and the BSDs build.
 #include <varena/vm.hpp>
+#include <varena/detail/cow_map.hpp>
 #include <varena/detail/file_map.hpp>
 #include <varena/detail/thread_exit.hpp>
 
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -379,6 +381,178 @@ bool unmap_file(FileMapping& m) noexcept {
   m.base = nullptr;
   return true;
 }
+
+// ---------------------------------------------------------------------------
+// Copy-on-write (detail/cow_map.hpp): a memfd mapped over the reservation,
+// shared until the first freeze, then privately. Linux only.
+
+#if VARENA_LINUX_EXTRAS
+namespace {
+
+// The page at `p` written with the byte it holds: a private mapping then
+// has its own copy of it (no sanitizer may object to reading padding).
+#if defined(__GNUC__)
+__attribute__((no_sanitize("address", "thread")))
+#endif
+void write_in_place(char* p) noexcept {
+  volatile char* v = p;
+  *v = *v;
+}
+
+constexpr std::uint64_t kPresent = std::uint64_t{1} << 63, kSwapped = std::uint64_t{1} << 62,
+                        kFilePage = std::uint64_t{1} << 61;
+
+// A page of a private file mapping the process wrote: its own copy, in memory or swapped out.
+bool written(std::uint64_t entry) noexcept { return (entry & kSwapped) != 0 || (entry & (kPresent | kFilePage)) == kPresent; }
+
+// Reads the pagemap entries of `count` pages from `page` (an index).
+bool read_pagemap(int fd, std::uint64_t* entries, std::size_t count, std::uint64_t page) noexcept {
+  char* p = reinterpret_cast<char*>(entries);
+  std::size_t bytes = count * sizeof *entries;
+  off_t at = static_cast<off_t>(page * sizeof *entries);
+  while (bytes != 0) {
+    const ssize_t n = pread(fd, p, bytes, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n, bytes -= static_cast<std::size_t>(n), at += n;
+  }
+  return true;
+}
+
+// Calls run(offset, bytes) for each run of pages of [m.base, m.base + bytes)
+// (accessible, mapped privately) that the process wrote since the last freeze,
+// as /proc/self/pagemap says; false if it cannot be read or trusted (then
+// nothing was called), or if run returned false. Trusted only if the first
+// and last pages, written here, read as written: pagemap indexes the host's
+// pages, which an emulator (qemu-user with larger pages) may not share.
+template <class Run>
+bool for_each_written(const CowMap& m, std::size_t bytes, Run run) noexcept {
+  const std::size_t page = info().page_size, pages = bytes / page;
+  if (pages == 0) return true;
+  int fd;
+  while ((fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) == -1 && errno == EINTR) {
+  }
+  if (fd == -1) return false;
+  const std::uint64_t first = detail::address(m.base) / page;
+  write_in_place(m.base);
+  write_in_place(m.base + (pages - 1) * page);
+  std::uint64_t entries[2048];
+  bool trusted = read_pagemap(fd, entries, 1, first) && written(entries[0]) &&
+                 read_pagemap(fd, entries, 1, first + pages - 1) && written(entries[0]);
+  bool ok = trusted;
+  std::size_t run_start = 0, run_pages = 0;
+  for (std::size_t i = 0; ok && i < pages; i += sizeof entries / sizeof *entries) {
+    const std::size_t n = std::min(pages - i, sizeof entries / sizeof *entries);
+    if (!read_pagemap(fd, entries, n, first + i)) {
+      ok = false;
+      break;
+    }
+    for (std::size_t j = 0; ok && j < n; ++j) {
+      if (written(entries[j])) {
+        if (run_pages == 0) run_start = i + j;
+        ++run_pages;
+      } else if (run_pages != 0) {
+        ok = run(run_start * page, run_pages * page);
+        run_pages = 0;
+      }
+    }
+  }
+  if (ok && run_pages != 0) ok = run(run_start * page, run_pages * page);
+  (void)::close(fd);
+  return ok;
+}
+
+// Writes [m.base + offset, + bytes) to the file at the same offset.
+bool write_back(const CowMap& m, std::size_t offset, std::size_t bytes) noexcept {
+  return write_file(File{m.file}, m.base + offset, bytes, offset);
+}
+
+}  // namespace
+
+bool cow_create(CowMap& m, char* base, std::size_t bytes) noexcept {
+  if (injected(detail::OsCall::snapshot)) return false;
+  int fd;
+  while ((fd = memfd_create("varena", MFD_CLOEXEC)) == -1 && errno == EINTR) {
+  }
+  if (fd == -1) return false;
+  off_t size;
+  int rc = -1;
+  if (to_off(bytes, &size))
+    while ((rc = ftruncate(fd, size)) != 0 && errno == EINTR) {
+    }
+  if (rc != 0 || mmap(base, bytes, kReserveProtection, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+    const int e = errno;
+    (void)::close(fd);
+    errno = e;
+    return false;
+  }
+  m = CowMap{fd, base, bytes, 0};
+  return true;
+}
+
+bool cow_commit(CowMap& m, char* addr, std::size_t bytes) noexcept {
+  (void)m;
+  if (injected(detail::OsCall::commit)) return false;
+  return mprotect(addr, bytes, PROT_READ | PROT_WRITE) == 0;
+}
+
+bool cow_decommit(CowMap& m, char* addr, std::size_t bytes) noexcept {
+  if (injected(detail::OsCall::decommit)) return false;
+  const off_t at = static_cast<off_t>(addr - m.base);
+  int rc;
+  while ((rc = fallocate(static_cast<int>(m.file), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, at,
+                         static_cast<off_t>(bytes))) != 0 &&
+         errno == EINTR) {
+  }
+  // The private copies too (a punched hole unmaps only the file's pages).
+  return rc == 0 && advise(addr, bytes, MADV_DONTNEED) == 0 && mprotect(addr, bytes, PROT_NONE) == 0;
+}
+
+bool cow_freeze(CowMap& m, std::size_t accessible) noexcept {
+  if (injected(detail::OsCall::snapshot)) return false;
+  // What was written in the private part since the last freeze goes to the
+  // file, and the private copies are dropped (they read the same from it).
+  const std::size_t merge = std::min(accessible, m.private_bytes);
+  const auto merge_run = [&m](std::size_t offset, std::size_t bytes) {
+    if (!write_back(m, offset, bytes)) return false;
+    (void)advise(m.base + offset, bytes, MADV_DONTNEED);  // refused: private copies of the same bytes, harmless
+    return true;
+  };
+  if (!for_each_written(m, merge, merge_run) && !merge_run(0, merge)) return false;
+  if (accessible > m.private_bytes) {
+    // The shared part's bytes are the file's already: mapping it privately changes nothing it reads.
+    if (mmap(m.base + m.private_bytes, accessible - m.private_bytes, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_FIXED, static_cast<int>(m.file), static_cast<off_t>(m.private_bytes)) == MAP_FAILED)
+      return false;
+    m.private_bytes = accessible;
+  }
+  return true;
+}
+
+bool cow_revert(CowMap& m, std::size_t bytes) noexcept {
+  if (bytes > m.private_bytes) return (errno = EINVAL, false);
+  const auto drop = [&m](std::size_t offset, std::size_t n) { return advise(m.base + offset, n, MADV_DONTNEED) == 0; };
+  if (!detail::os_call_fails(detail::OsCall::snapshot) && (for_each_written(m, bytes, drop) || drop(0, bytes)))
+    return true;
+  // Dropping refused (locked pages): copy the file's bytes over the private ones.
+  return read_file(File{m.file}, m.base, bytes, 0);
+}
+
+void cow_destroy(CowMap& m) noexcept {
+  if (m.file != -1) (void)::close(static_cast<int>(m.file));
+  m = CowMap{};
+}
+#else
+bool cow_create(CowMap&, char*, std::size_t) noexcept {
+  errno = ENOSYS;
+  return false;
+}
+bool cow_commit(CowMap&, char*, std::size_t) noexcept { return false; }
+bool cow_decommit(CowMap&, char*, std::size_t) noexcept { return false; }
+bool cow_freeze(CowMap&, std::size_t) noexcept { return false; }
+bool cow_revert(CowMap&, std::size_t) noexcept { return false; }
+void cow_destroy(CowMap& m) noexcept { m = CowMap{}; }
+#endif
 
 void describe_file_error(char* text, std::size_t size) noexcept {
   const int e = errno;

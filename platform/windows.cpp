@@ -11,6 +11,7 @@
 
 #include <varena/vm.hpp>
 #include <varena/detail/config.hpp>
+#include <varena/detail/cow_map.hpp>
 #include <varena/detail/file_map.hpp>
 #include <varena/detail/thread_exit.hpp>
 
@@ -351,6 +352,20 @@ bool unmap_file(FileMapping& m) noexcept {
   if (ok) m.base = nullptr;
   return ok;
 }
+
+// Copy-on-write snapshots (detail/cow_map.hpp) need a file whose pages a
+// view can map privately and drop again (a memfd and MADV_DONTNEED); Windows
+// has no way to discard a copy-on-write view's private pages short of
+// unmapping it, so snapshots copy here.
+bool cow_create(CowMap&, char*, std::size_t) noexcept {
+  SetLastError(ERROR_NOT_SUPPORTED);
+  return false;
+}
+bool cow_commit(CowMap&, char*, std::size_t) noexcept { return false; }
+bool cow_decommit(CowMap&, char*, std::size_t) noexcept { return false; }
+bool cow_freeze(CowMap&, std::size_t) noexcept { return false; }
+bool cow_revert(CowMap&, std::size_t) noexcept { return false; }
+void cow_destroy(CowMap& m) noexcept { m = CowMap{}; }
 
 void describe_file_error(char* text, std::size_t size) noexcept {
   const DWORD error = GetLastError();

@@ -7,6 +7,7 @@
 #include "hooks_call.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 
@@ -52,6 +53,8 @@ void Arena::take_options(const Options& options) noexcept {
 
 // An arena in use: known to the registry and the hooks.
 void Arena::begin_life() noexcept {
+  static std::atomic<std::uint64_t> serials{0};
+  serial_ = serials.fetch_add(1, std::memory_order_relaxed) + 1;
   look_for_hooks();
   forget_history();
   enter_registry();
@@ -87,6 +90,7 @@ bool Arena::open(const Options& options, std::size_t default_reserve) noexcept {
     detail::poison(base_, usable_);
   }
   if (pinned_) protect_ = false;  // large pages cannot change protection
+  if (options.copy_on_write && !pinned_) (void)take_copy_on_write();  // best effort, as large pages
   begin_life();
   detail::hook_range(detail::HookEvent::reserve, *this, base_, mapped_);
   return true;

@@ -21,7 +21,11 @@ enum class OsCall : unsigned {
   file_io = 32,     // open, close, size, read and write of a file
   grow_file = 64,   // allocate_file, resize_file
   map_file = 128,   // map_file
-  sync = 256        // flush_file, sync_file
+  sync = 256,       // flush_file, sync_file
+  // The copy-on-write primitives (detail/cow_map.hpp): creating the
+  // anonymous file, freezing it and reverting to it. Their commits and
+  // decommits count as commit and decommit.
+  snapshot = 512
 };
 
 #if VARENA_FAULT_INJECTION
@@ -37,7 +41,7 @@ constexpr bool os_call_fails(OsCall) noexcept { return false; }
 namespace varena::testing {
 
 using detail::OsCall;
-inline constexpr unsigned any_os_call = 511;
+inline constexpr unsigned any_os_call = 1023;
 
 // On this thread, the `nth` OS call from now whose kind is in `kinds` (1: the
 // next one) fails, and with `persist` every later one too. nth = 0 disarms.

@@ -5,6 +5,7 @@
 
 #include <varena/detail/config.hpp>
 #include <varena/detail/poison.hpp>
+#include <varena/snapshot.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -68,6 +69,10 @@ struct Options {
   bool debug_fill = true;  ///< in VARENA_CHECKS translation units only: push_uninit fills new memory with
                            ///< 0xCD and restores fill what they take back with 0xDD (the first MiB of
                            ///< each); never in release builds
+  bool copy_on_write = false;  ///< Linux: hold the memory in an anonymous file (memfd) so that snapshot()
+                               ///< shares pages copy-on-write instead of copying (README, "Snapshots and
+                               ///< rollback"); no transparent huge pages then. Elsewhere, or if the OS
+                               ///< refuses, ignored: snapshots copy
 };
 
 /// Thrown when a push or a reservation cannot be satisfied. what() names the
@@ -187,6 +192,8 @@ struct ArenaFields {
   bool protect_ = false;         // Options::protect
   bool borrowed_ = false;        // over the caller's buffer: no OS call, never released
   Backing* backing_ = nullptr;   // not null: the range's OS calls go there, not to varena::vm
+  CowBacking* cow_ = nullptr;    // backing_, when it is copy-on-write memory (Options::copy_on_write)
+  std::uint64_t serial_ = 0;     // a number no other arena of the process had: what snapshots match
   std::size_t commit_limit_ = SIZE_MAX;  // Options::commit_limit (SIZE_MAX: none)
   std::size_t scope_depth_ = 0;  // open Scopes, counted in VARENA_CHECKS translation units
   std::size_t last_fence_ = 0;   // 1 + the position of the newest fence (VARENA_FENCES), 0: none
@@ -365,6 +372,40 @@ class VARENA_API Arena : private detail::ArenaFields {
   /// Options::name as copied (at most 31 bytes); "" if none.
   const char* name() const noexcept { return name_; }
 
+  /// Records the position and the bytes below it, for rollback. Copy-on-write
+  /// where the arena was made with Options::copy_on_write on Linux (no other
+  /// such snapshot of it alive): microseconds, then each page written costs a
+  /// page. Otherwise a copy of position() bytes into memory of its own.
+  /// Requires no object with a non-trivial destructor in the arena (a
+  /// contract violation: a rollback would bring back objects already
+  /// destroyed). Throws OutOfMemory, nothing changed, if the copy cannot be had.
+  VARENA_MODE Snapshot snapshot() {
+    Snapshot s;
+    if (!try_snapshot(s)) fail_snapshot(false, position());
+    return s;
+  }
+  /// As snapshot(), into `out` (what it held is given back), without
+  /// throwing: false and `out` unchanged if the copy cannot be had. When
+  /// `out` holds this arena's copy-on-write snapshot, it is given up first
+  /// (then empty on failure), so that the new one can be copy-on-write too.
+  bool try_snapshot(Snapshot& out) noexcept;
+  /// Returns the arena to the state `s` recorded: its position, and the bytes
+  /// below it as they were; `s` stays valid for more rollbacks. Objects with
+  /// destructors (all made after the snapshot) are destroyed first, newest
+  /// first. Memory past the position is as after a restore. Requires a
+  /// snapshot of this arena (a contract violation otherwise). Throws
+  /// OutOfMemory if the memory up to the snapshot's position cannot be
+  /// committed again (nothing changed). Copy-on-write: O(pages written since);
+  /// a copy: O(position).
+  VARENA_MODE void rollback(const Snapshot& s) {
+    if (!try_rollback(s)) fail_snapshot(true, s.position());
+  }
+  /// As rollback, without throwing: false if the memory cannot be committed
+  /// (nothing changed), or if the OS refused to put the bytes back (locked
+  /// pages, and reading them from the snapshot failed too: the arena is then
+  /// at the lower of the two positions, what lies below it unspecified).
+  bool try_rollback(const Snapshot& s) noexcept;
+
  private:
   friend struct detail::ScratchSlots;
   friend struct detail::Registry;
@@ -392,6 +433,7 @@ class VARENA_API Arena : private detail::ArenaFields {
   }
   [[noreturn]] VARENA_MODE void fail_push(std::size_t bytes, std::size_t align) const;
   [[noreturn]] VARENA_MODE void fail_reservation(const Options& options) const;
+  [[noreturn]] VARENA_MODE void fail_snapshot(bool rollback, std::size_t bytes) const;
   VARENA_MODE void check_push_contract(std::size_t bytes, std::size_t align) const noexcept;
   template <class T>
   VARENA_MODE std::size_t array_bytes(std::size_t count) const;
@@ -435,6 +477,8 @@ class VARENA_API Arena : private detail::ArenaFields {
   void check_fences(std::size_t position) noexcept;
   void describe_push_failure(detail::Message& m, std::size_t bytes, std::size_t align) const noexcept;
   void describe_reservation_failure(detail::Message& m, const Options& options) const noexcept;
+  void describe_snapshot_failure(detail::Message& m, bool rollback, std::size_t bytes) const noexcept;
+  bool take_copy_on_write() noexcept;
 };
 
 /// Remembers the arena's position; restores it when the scope ends.
@@ -700,6 +744,12 @@ inline void Arena::fail_push(std::size_t bytes, std::size_t align) const {
 inline void Arena::fail_reservation(const Options& options) const {
   detail::Message m;
   describe_reservation_failure(m, options);
+  detail::raise_out_of_memory(m.text);
+}
+
+inline void Arena::fail_snapshot(bool rollback, std::size_t bytes) const {
+  detail::Message m;
+  describe_snapshot_failure(m, rollback, bytes);
   detail::raise_out_of_memory(m.text);
 }
 
