@@ -9,6 +9,10 @@ struct varena_arena {
   varena::Arena arena;
 };
 
+struct varena_snapshot {
+  varena::Snapshot snapshot;
+};
+
 struct varena_mapped {
   varena::MappedArena mapped;
 };
@@ -69,6 +73,7 @@ void varena_options_default(varena_options* options) {
   options->commit_limit = d.commit_limit;
   options->name = d.name;
   options->debug_fill = d.debug_fill ? 1 : 0;
+  options->copy_on_write = d.copy_on_write ? 1 : 0;
 }
 
 varena_status varena_create(const varena_options* options, varena_arena** out) {
@@ -86,6 +91,7 @@ varena_status varena_create(const varena_options* options, varena_arena** out) {
     o.commit_limit = options->commit_limit;
     o.name = options->name;
     o.debug_fill = options->debug_fill != 0;
+    o.copy_on_write = options->copy_on_write != 0;
   }
   auto* created = new (std::nothrow) varena_arena{varena::Arena(o, std::nothrow)};
   if (created == nullptr || created->arena.reserved() == 0) {
@@ -153,6 +159,34 @@ void varena_reset(varena_arena* arena) {
 void varena_trim(varena_arena* arena) {
   if (arena != nullptr) cpp(arena)->trim();
 }
+
+varena_status varena_snapshot_take(varena_arena* arena, varena_snapshot** out) {
+  if (out == nullptr) return VARENA_BAD_ARGUMENT;
+  *out = nullptr;
+  if (arena == nullptr) return VARENA_BAD_ARGUMENT;
+  auto* taken = new (std::nothrow) varena_snapshot;
+  if (taken == nullptr || !cpp(arena)->try_snapshot(taken->snapshot)) {
+    delete taken;
+    return VARENA_OUT_OF_MEMORY;
+  }
+  *out = taken;
+  return VARENA_OK;
+}
+
+varena_status varena_rollback(varena_arena* arena, const varena_snapshot* snapshot) {
+  if (arena == nullptr || snapshot == nullptr || !snapshot->snapshot.of(*cpp(arena))) return VARENA_BAD_ARGUMENT;
+  return cpp(arena)->try_rollback(snapshot->snapshot) ? VARENA_OK : VARENA_OUT_OF_MEMORY;
+}
+
+size_t varena_snapshot_position(const varena_snapshot* snapshot) {
+  return snapshot != nullptr ? snapshot->snapshot.position() : 0;
+}
+
+int varena_snapshot_copy_on_write(const varena_snapshot* snapshot) {
+  return snapshot != nullptr && snapshot->snapshot.copy_on_write() ? 1 : 0;
+}
+
+void varena_snapshot_free(varena_snapshot* snapshot) { delete snapshot; }
 
 void varena_get_stats(const varena_arena* arena, varena_stats* out) {
   if (out == nullptr) return;

@@ -80,7 +80,7 @@ bool Arena::try_snapshot(Snapshot& out) noexcept {
 
 bool Arena::try_rollback(const Snapshot& s) noexcept {
   if (s.base_ == nullptr) detail::contract_violation("varena: rollback to an empty snapshot (moved from, or never taken)");
-  if (s.base_ != base_ || s.serial_ != serial_) {
+  if (!s.of(*this)) {
     detail::Message m;
     std::snprintf(m.text, sizeof m.text, "varena: rollback to a snapshot of another arena%s",
                   base_ == nullptr ? " (this one is empty: moved from, or never reserved)" : "");
@@ -123,6 +123,10 @@ void Arena::describe_snapshot_failure(detail::Message& m, bool rollback, std::si
     std::snprintf(m.text, sizeof m.text,
                   "varena: cannot snapshot %zu bytes in use: the OS refused the memory for the copy", bytes);
   detail::name_message(m, name_);
+}
+
+bool Snapshot::of(const Arena& arena) const noexcept {
+  return base_ != nullptr && base_ == arena.base_ && serial_ == arena.serial_;
 }
 
 void Snapshot::release() noexcept {

@@ -49,6 +49,48 @@ static int all_zero(const unsigned char* p, size_t n) {
   return 1;
 }
 
+/* Snapshots: a rollback puts back position and bytes, for a copy-on-write
+ * arena and a plain one; another arena's snapshot is refused. */
+static void check_snapshots(int copy_on_write) {
+  varena_options options;
+  varena_arena* arena = NULL;
+  varena_arena* other = NULL;
+  varena_snapshot* snapshot = NULL;
+  unsigned char* p = NULL;
+  size_t i, position;
+  varena_options_default(&options);
+  CHECK(options.copy_on_write == 0);
+  options.copy_on_write = copy_on_write;
+  options.reserve = (size_t)64 << 20;
+  CHECK(varena_create(&options, &arena) == VARENA_OK);
+  CHECK(varena_create(NULL, &other) == VARENA_OK);
+  if (arena == NULL || other == NULL) return;
+  CHECK(varena_push_uninit(arena, 10000, 16, (void**)&p) == VARENA_OK);
+  if (p == NULL) return;
+  for (i = 0; i < 10000; ++i) p[i] = (unsigned char)i;
+  position = varena_position(arena);
+  CHECK(varena_snapshot_take(arena, &snapshot) == VARENA_OK && snapshot != NULL);
+  CHECK(varena_snapshot_position(snapshot) == position);
+  memset(p, 0xEE, 10000);
+  CHECK(varena_try_push(arena, 5000, 16) != NULL);
+  CHECK(varena_rollback(arena, snapshot) == VARENA_OK);
+  CHECK(varena_position(arena) == position);
+  for (i = 0; i < 10000; ++i)
+    if (p[i] != (unsigned char)i) break;
+  CHECK(i == 10000);
+  CHECK(varena_rollback(other, snapshot) == VARENA_BAD_ARGUMENT);
+  CHECK(varena_rollback(arena, NULL) == VARENA_BAD_ARGUMENT);
+  CHECK(varena_rollback(NULL, snapshot) == VARENA_BAD_ARGUMENT);
+  varena_snapshot_free(snapshot);
+  CHECK(varena_snapshot_take(NULL, &snapshot) == VARENA_BAD_ARGUMENT && snapshot == NULL);
+  CHECK(varena_snapshot_take(arena, &snapshot) == VARENA_OK);
+  CHECK(varena_snapshot_copy_on_write(NULL) == 0 && varena_snapshot_position(NULL) == 0);
+  varena_destroy(arena);
+  varena_snapshot_free(snapshot); /* may outlive its arena */
+  varena_snapshot_free(NULL);
+  varena_destroy(other);
+}
+
 /* A mapped arena: a list in a file, closed and opened again. */
 static void check_mapped(void) {
   const char* path = "c_api_test_mapped.arena";
@@ -114,6 +156,8 @@ int main(void) {
 
   varena_options_default(&options);
   CHECK(options.reserve == 0 && options.commit_step == 64 * 1024 && options.keep_recent == 1);
+  check_snapshots(1);
+  check_snapshots(0);
   CHECK(varena_create(NULL, &arena) == VARENA_OK && arena != NULL);
 
   CHECK(varena_push(arena, 100, 16, &p) == VARENA_OK && p != NULL);

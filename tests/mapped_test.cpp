@@ -500,6 +500,30 @@ TEST(MappedArena, RestoreAndScope) {
 #endif
 }
 
+// A snapshot of a mapped arena is a copy; what a rollback puts back is in
+// the file like any write, and opens again after close.
+TEST(MappedArena, RollbackReachesTheFile) {
+  TempFile f("snapshot");
+  MappedOptions o = small();
+  o.retain = 0;
+  std::size_t position;
+  {
+    MappedArena a = MappedArena::create(f.c_str(), o);
+    build(a, 1000);
+    position = a.position();
+    varena::Snapshot s = a.snapshot();
+    EXPECT_FALSE(s.copy_on_write());
+    a.reset();  // the file shrinks to nothing
+    std::memset(a.push(4 * kMiB), 0x5A, 4 * kMiB);
+    a.rollback(s);
+    EXPECT_EQ(a.position(), position);
+    EXPECT_EQ(walk(a, 1000), "");
+  }
+  MappedArena b = MappedArena::open(f.c_str());
+  EXPECT_EQ(b.position(), position);
+  EXPECT_EQ(walk(b, 1000), "");
+}
+
 TEST(MappedArena, ProtectModeOverAFile) {
   TempFile f("protect");
   MappedOptions o = small();

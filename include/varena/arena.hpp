@@ -412,6 +412,7 @@ class VARENA_API Arena : private detail::ArenaFields {
   friend class Scope;
   friend class Cursor;
   friend class MappedArena;  // adopts a range it mapped from a file (src/mapped.cpp)
+  friend class Snapshot;     // Snapshot::of compares the arena it was taken from
   template <class T>
   friend class Pool;
   struct Unreserved {};

@@ -193,6 +193,16 @@ class VARENA_API MappedArena {
   }
   ///@}
 
+  /// As Arena's: always a copy (a mapped arena's memory is its file); the
+  /// root is not part of a snapshot, and what a rollback puts back reaches
+  /// the file as any write does (sync() to make it durable).
+  ///@{
+  VARENA_MODE Snapshot snapshot() { return arena_.snapshot(); }
+  bool try_snapshot(Snapshot& out) noexcept { return arena_.try_snapshot(out); }
+  VARENA_MODE void rollback(const Snapshot& s) { arena_.rollback(s); }
+  bool try_rollback(const Snapshot& s) noexcept { return arena_.try_rollback(s); }
+  ///@}
+
   /// As Arena's.
   ///@{
   std::size_t position() const noexcept { return arena_.position(); }

@@ -65,6 +65,10 @@ class VARENA_API Snapshot : private detail::SnapshotFields {
   /// reservation, or 0 for a copy-on-write snapshot (whose cost is instead
   /// one page for each page of the arena written after it was taken).
   std::size_t copied() const noexcept { return copy_reserved_; }
+  /// True if this is a snapshot of `arena` (which rollback requires); false
+  /// for an empty snapshot or one of another arena, even one since destroyed
+  /// at the same address.
+  bool of(const Arena& arena) const noexcept;
 
  private:
   friend class Arena;

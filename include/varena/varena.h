@@ -55,6 +55,7 @@ typedef struct varena_options {
   size_t commit_limit; /**< the most that may be committed (0: no budget); a push past it fails */
   const char* name;    /**< shown in reports and hooks; its first 31 bytes are copied (NULL: none) */
   int debug_fill;      /**< non-zero: in a library built with checks, uninitialised pushes read 0xCD and restores leave 0xDD */
+  int copy_on_write;   /**< non-zero: Linux, snapshots share pages copy-on-write (C++ Options::copy_on_write) */
 } varena_options;
 
 /** What varena_get_stats reports: the C++ Arena's observers and stats(). */
@@ -163,6 +164,26 @@ VARENA_C_API void* varena_mapped_root(const varena_mapped* mapped);
 VARENA_C_API void varena_mapped_close(varena_mapped* mapped);
 /** Why this thread's last varena_mapped_* call that returned VARENA_FILE_ERROR failed. */
 VARENA_C_API const char* varena_mapped_last_error(void);
+
+/** A snapshot (C++ varena::Snapshot): an arena's position and the bytes below
+ * it, for varena_rollback. Not synchronised, like its arena. */
+typedef struct varena_snapshot varena_snapshot;
+
+/** Records the arena's position and the bytes below it in *out, freed with
+ * varena_snapshot_free. VARENA_OUT_OF_MEMORY (*out NULL) if the copy cannot
+ * be had; copy-on-write where the arena was created with copy_on_write. */
+VARENA_C_API varena_status varena_snapshot_take(varena_arena* arena, varena_snapshot** out);
+/** Returns the arena to the snapshot's position and bytes; the snapshot stays
+ * valid. VARENA_BAD_ARGUMENT: NULL, or a snapshot of another arena;
+ * VARENA_OUT_OF_MEMORY: the memory could not be committed (nothing changed),
+ * or the OS refused to put the bytes back (C++ Arena::try_rollback). */
+VARENA_C_API varena_status varena_rollback(varena_arena* arena, const varena_snapshot* snapshot);
+/** The arena's position when the snapshot was taken (0 for NULL). */
+VARENA_C_API size_t varena_snapshot_position(const varena_snapshot* snapshot);
+/** Non-zero if the snapshot shares its arena's pages copy-on-write; 0 if it is a copy. */
+VARENA_C_API int varena_snapshot_copy_on_write(const varena_snapshot* snapshot);
+/** Gives back what the snapshot holds; it may outlive its arena. NULL is ignored. */
+VARENA_C_API void varena_snapshot_free(varena_snapshot* snapshot);
 
 /** Non-zero: scratch arenas reserved from now on (each thread's, on first use)
  * make the pages past their position inaccessible on restore. Process-wide. */

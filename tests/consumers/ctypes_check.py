@@ -13,7 +13,8 @@ OK = 0
 class Options(ctypes.Structure):
     _fields_ = [("reserve", c_size), ("commit_step", c_size), ("retain", c_size), ("keep_recent", ctypes.c_int),
                 ("large_pages", ctypes.c_int), ("min_align", c_size), ("protect", ctypes.c_int),
-                ("commit_limit", c_size), ("name", ctypes.c_char_p), ("debug_fill", ctypes.c_int)]
+                ("commit_limit", c_size), ("name", ctypes.c_char_p), ("debug_fill", ctypes.c_int),
+                ("copy_on_write", ctypes.c_int)]
 
 
 class Stats(ctypes.Structure):
