@@ -5,6 +5,7 @@
 
 #include <varena/vm.hpp>
 #include <varena/arena.hpp>
+#include <varena/snapshot.hpp>
 #include <varena/scratch.hpp>
 #include <varena/pmr.hpp>
 #include <varena/pool.hpp>
