@@ -487,6 +487,20 @@ bool cow_create(CowMap& m, char* base, std::size_t bytes) noexcept {
     return false;
   }
   m = CowMap{fd, base, bytes, 0};
+  // A child of fork() would share the file's pages with its parent, not copy
+  // them as it does anonymous memory: it inherits none of the range instead
+  // (touching it there faults), never silently writes into its parent's.
+  // Refused: back to anonymous memory; if even that is refused, the range
+  // stays the file's (only a fork would notice).
+  if (advise(base, bytes, MADV_DONTFORK) != 0) {
+    const int e = errno;
+    if (mmap(base, bytes, kReserveProtection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) ==
+        MAP_FAILED)
+      return true;
+    cow_destroy(m);
+    errno = e;
+    return false;
+  }
   return true;
 }
 
@@ -524,6 +538,9 @@ bool cow_freeze(CowMap& m, std::size_t accessible) noexcept {
     if (mmap(m.base + m.private_bytes, accessible - m.private_bytes, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_FIXED, static_cast<int>(m.file), static_cast<off_t>(m.private_bytes)) == MAP_FAILED)
       return false;
+    // A new mapping: not inherited by fork() either (refused: a child would
+    // get a private copy of this part, which is what fork gives anyway).
+    (void)advise(m.base + m.private_bytes, accessible - m.private_bytes, MADV_DONTFORK);
     m.private_bytes = accessible;
   }
   return true;
