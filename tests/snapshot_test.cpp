@@ -59,6 +59,10 @@ std::size_t first_mismatch(const void* p, std::size_t bytes, std::size_t from, u
   return bytes;
 }
 
+std::string memory_name(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "CopyOnWrite" : "Copy";
+}
+
 class SnapshotTest : public ::testing::TestWithParam<bool> {
  protected:
   Options options(Options o = {}) const {
@@ -70,9 +74,7 @@ class SnapshotTest : public ::testing::TestWithParam<bool> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Memory, SnapshotTest, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? std::string("CopyOnWrite") : std::string("Copy");
-                         });
+                         memory_name);
 
 TEST_P(SnapshotTest, RollbackRestoresThePositionAndTheBytes) {
   Arena arena(options());
@@ -462,9 +464,7 @@ TEST_P(SnapshotTest, CopyOnWriteRefusedAtReservationLeavesAWorkingArena) {
 
 using SnapshotDeathTest = SnapshotTest;
 INSTANTIATE_TEST_SUITE_P(Memory, SnapshotDeathTest, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? std::string("CopyOnWrite") : std::string("Copy");
-                         });
+                         memory_name);
 
 TEST_P(SnapshotDeathTest, ASnapshotOfAnArenaHoldingDestructorsIsRefused) {
   ::testing::FLAGS_gtest_death_test_style = test::death_test_style();
