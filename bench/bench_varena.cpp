@@ -20,6 +20,7 @@
 #include "harness.hpp"
 #include "json.hpp"
 #include "persist.hpp"
+#include "snapshot.hpp"
 #include "team.hpp"
 #include "vectors.hpp"
 #include "workloads.hpp"
@@ -418,6 +419,7 @@ void register_all(bool fresh_process) {
 #endif
   register_vectors();
   register_persist();
+  register_snapshots();
 }
 
 }  // namespace

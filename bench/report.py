@@ -63,19 +63,29 @@ FAMILIES = [
      "a binary search tree of 10^6 nodes (10^4 in a smoke run): a MappedArena's file opened (in the page cache) and "
      "every node walked, against rebuilding the tree in an Arena from the same keys and walking it",
      ["tree 10^6 nodes after a restart"]),
+    ("snapshots", "Snapshots and rollback",
+     "1 GiB in use (16 MiB in a smoke run), every page faulted in; a byte written in 1% of the pages (the same "
+     "pseudo-random ones in every column); a batch: snapshot + dirty + rollback + drop, or dirty + rollback to a "
+     "snapshot taken before timing (then one byte of every page read), or snapshot + drop; copy-on-write: "
+     "Options::copy_on_write; copy: a plain arena (the snapshot is a copy into a new reservation); memcpy: the "
+     "used range copied out to and back from a buffer faulted in before timing (the limit of a copy)",
+     ["snapshot + 1% dirty + rollback 1 GiB", "1% dirty + rollback 1 GiB",
+      "1% dirty + rollback + read every page 1 GiB", "snapshot alone 1 GiB"]),
 ]
 ROW_ORDER = [r for f in FAMILIES for r in f[3]]
+SNAPSHOT_ROWS = next(f[3] for f in FAMILIES if f[0] == "snapshots")
 FAMILY_OF = {r: f[0] for f in FAMILIES for r in f[3]}
 
 COLUMNS = ["raw limit", "raw in memory", "varena", "varena cursor", "varena concurrent", "mutex Arena", "varena protect", "varena hooked", "varena uninit", "foonathan stack", "RapidJSON pool",
            "pmr monotonic", "chained chunks", "malloc", "mimalloc", "mi_heap", "mmap THP", "mmap 4 KiB",
-           "std::vector", "varena Allocator", "varena mapped"]
+           "std::vector", "varena Allocator", "varena mapped", "varena copy-on-write", "varena copy", "memcpy"]
 LABEL = {"raw limit": "raw limit (register)", "raw in memory": "raw, pointer in memory",
          "varena cursor": "varena Cursor", "varena concurrent": "varena ConcurrentArena",
          "mutex Arena": "Arena + std::mutex", "varena protect": "varena, protect on",
          "varena hooked": "varena, restore hook on",
          "foonathan stack": "foonathan memory_stack", "malloc": "glibc malloc",
-         "mmap THP": "mmap + MADV_HUGEPAGE", "mmap 4 KiB": "mmap, 4 KiB pages"}
+         "mmap THP": "mmap + MADV_HUGEPAGE", "mmap 4 KiB": "mmap, 4 KiB pages",
+         "varena copy": "varena copy (plain arena)", "memcpy": "memcpy (limit)"}
 ROW_LABEL = {("RapidJSON parse 10 MB", "RapidJSON pool"): "MemoryPoolAllocator",
              ("RapidJSON parse 10 MB", "malloc"): "CrtAllocator (glibc)",
              ("RapidJSON parse 10 MB", "mimalloc"): "CrtAllocator (mimalloc)",
@@ -85,7 +95,9 @@ ROW_LABEL = {("RapidJSON parse 10 MB", "RapidJSON pool"): "MemoryPoolAllocator",
              ("Vector 10^7 records", "varena"): "varena::Vector",
              ("grow array 1M ints", "varena"): "varena extend",
              ("tree 10^6 nodes after a restart", "varena"): "Arena: rebuild + walk",
-             ("tree 10^6 nodes after a restart", "varena mapped"): "MappedArena: open + walk"}
+             ("tree 10^6 nodes after a restart", "varena mapped"): "MappedArena: open + walk",
+             ("1% dirty + rollback 1 GiB", "memcpy"): "memcpy back (limit)",
+             ("1% dirty + rollback + read every page 1 GiB", "memcpy"): "memcpy back (limit)"}
 for row in ("RapidJSON parse 10 MB, fresh process",):
     for col in ("RapidJSON pool", "malloc", "mimalloc"):
         ROW_LABEL[(row, col)] = ROW_LABEL[("RapidJSON parse 10 MB", col)]
@@ -97,7 +109,8 @@ COLOURS = {"raw limit": "#303030", "raw in memory": "#a0a0a0", "varena": "#d6272
            "foonathan stack": "#1f77b4", "RapidJSON pool": "#2ca02c", "pmr monotonic": "#9467bd",
            "chained chunks": "#8c564b", "malloc": "#e377c2", "mimalloc": "#ff7f0e", "mi_heap": "#bcbd22",
            "mmap THP": "#17becf", "mmap 4 KiB": "#393b79", "std::vector": "#e7ba52",
-           "varena Allocator": "#843c39", "varena mapped": "#e6550d"}
+           "varena Allocator": "#843c39", "varena mapped": "#e6550d", "varena copy-on-write": "#d62728",
+           "varena copy": "#ff9896", "memcpy": "#303030"}
 
 
 def preferred_reference(row):
@@ -108,7 +121,14 @@ def preferred_reference(row):
         return "varena uninit"
     if FAMILY_OF.get(row) in ("cache", "mixed", "frames", "scopes") or row == "zeroed 64 B reused":
         return "raw limit"
+    if row in SNAPSHOT_ROWS:
+        return "memcpy"
     return None
+
+
+def varena_column(row):
+    """The column the x varena ratios are taken against."""
+    return "varena copy-on-write" if row in SNAPSHOT_ROWS else "varena"
 
 
 RESULTS = None
@@ -274,7 +294,7 @@ def table(res):
             for col in res.columns(row):
                 proc, c = res.get(row, col)
                 x_lim = res.ratio(row, col, ref) if ref else None
-                x_var = res.ratio(row, col, "varena") if col != "varena" else None
+                x_var = res.ratio(row, col, varena_column(row)) if col != varena_column(row) else None
                 name = label(row, col) + (" *" if proc in ("mimalloc", "fresh-mimalloc") else "")
                 faults = ""
                 if c.faults_per_batch >= 0.01:
@@ -409,6 +429,12 @@ def targets(res):
             add(3, "%s: %s / varena (informational, > 1: varena faster)" % (row, label(row, other)), r, "%.2fx",
                 True)
 
+    for row in SNAPSHOT_ROWS:
+        for col, base in (("varena copy-on-write", "memcpy"), ("varena copy", "memcpy")):
+            r = res.ratio(row, col, base)
+            if r is not None:
+                add(14, "%s: %s / %s" % (row, label(row, col), label(row, base)), r, "%.3fx", None, row, col, base)
+
     one, two = "concurrent push 32 B, 1 thread", "concurrent push 32 B, 2 threads"
     a, b = res.ns(one, "varena concurrent"), res.ns(two, "varena concurrent")
     if a and b:
@@ -476,7 +502,9 @@ def chart(res, out_dir):
         script.append('set title "%s"' % title)
         script.append('set ylabel "x %s"' % main_ref)
         script.append("set xrange [-0.8:%g]" % (xmax + 0.8))
-        script.append("set xtics (%s) rotate by -15" % ", ".join('"%s" %g' % (n_, p) for n_, p in xtics))
+        # A tic's label is a format for its value: a '%' in a row's name is written '%%'.
+        script.append("set xtics (%s) rotate by -15" % ", ".join('"%s" %g' % (n_.replace("%", "%%"), p)
+                                                                 for n_, p in xtics))
         if log_scale:
             script.append("set logscale y")
             script.append("set yrange [%g:%g]" % (min(bottom, 1.0) / 1.5, top * 8))
@@ -547,7 +575,8 @@ def main():
         "(max - min) / median, '!' above %d%%; '~': in some repetition warm-up hit its time budget before the "
         "batch time settled." % (reps, fresh_runs, 100 * SPREAD_FLAG))
     log("x limit: the row's median over its limit's (the raw limit: the same loop with the bump pointer in a "
-        "register; cold fill: the MADV_HUGEPAGE mapping; zeroed fresh: push_uninit). x varena: over varena's.")
+        "register; cold fill: the MADV_HUGEPAGE mapping; zeroed fresh: push_uninit; snapshots: memcpy). x varena: "
+        "over varena's (snapshots: varena copy-on-write's).")
     log("faults/batch: page faults taken while timed (median per batch); '(first touch)': the figure includes "
         "first-touch costs. * : measured in the mimalloc process, ratios against that process's own limit and "
         "varena.")
@@ -586,6 +615,13 @@ def main():
             " (smoke run: figures not meaningful)" if smoke else ""))
         for _, what, measured, met in mine:
             log("  [%s] %s: %s" % ("met" if met else "MISSED", what, measured))
+    mine = [c for c in checks if c[0] == 14]
+    if mine:
+        log("")
+        log("issue-14 ratios, no targets set (< 1: faster than memcpy of the used range)%s"
+            % (" (smoke run: figures not meaningful)" if smoke else ""))
+        for _, what, measured, _ in mine:
+            log("  %s: %s" % (what, measured))
     if errors:
         log("")
         log("errors: " + "; ".join(errors))
@@ -599,7 +635,7 @@ def main():
               "repetitions": reps, "min_time": min_time, "fresh_processes": fresh_runs,
               "seconds": round(elapsed, 1), "load_before": load_before, "load_after": load_after,
               "cells": [dict(process=pr, row=r, column=c, x_limit=res.ratio(r, c, reference(r)) if reference(r) else None,
-                             x_varena=res.ratio(r, c, "varena"), **cell.as_json())
+                             x_varena=res.ratio(r, c, varena_column(r)), **cell.as_json())
                         for (pr, r, c), cell in sorted(cells.items())],
               "targets": [{"issue": i, "target": w, "measured": m, "met": ok} for i, w, m, ok in checks],
               "raw": raw}
