@@ -60,9 +60,10 @@ FAMILIES = [
      "Vector<T> against std::vector, from empty",
      ["grow array 1M ints", "Pool churn 64 B", "Vector 10^8 ints", "Vector 10^7 records"]),
     ("persist", "After a restart",
-     "a binary search tree of 10^6 nodes (10^4 in a smoke run): a MappedArena's file opened (in the page cache) and "
-     "every node walked, against rebuilding the tree in an Arena from the same keys and walking it",
-     ["tree 10^6 nodes after a restart"]),
+     "a binary search tree of 10^6 nodes (10^4 in a smoke run), and a balanced one of 2^25-1 32-byte nodes, 1 GiB "
+     "(2^14-1 in a smoke run): a MappedArena's file opened (in the page cache) and every node walked, against "
+     "rebuilding the tree in an Arena from the same keys and walking it",
+     ["tree 10^6 nodes after a restart", "tree 2^25-1 nodes (1 GiB) after a restart"]),
     ("snapshots", "Snapshots and rollback",
      "1 GiB in use (16 MiB in a smoke run), every page faulted in; a byte written in 1% of the pages (the same "
      "pseudo-random ones in every column); a batch: snapshot + dirty + rollback + drop, or dirty + rollback to a "
@@ -96,6 +97,8 @@ ROW_LABEL = {("RapidJSON parse 10 MB", "RapidJSON pool"): "MemoryPoolAllocator",
              ("grow array 1M ints", "varena"): "varena extend",
              ("tree 10^6 nodes after a restart", "varena"): "Arena: rebuild + walk",
              ("tree 10^6 nodes after a restart", "varena mapped"): "MappedArena: open + walk",
+             ("tree 2^25-1 nodes (1 GiB) after a restart", "varena"): "Arena: rebuild + walk",
+             ("tree 2^25-1 nodes (1 GiB) after a restart", "varena mapped"): "MappedArena: open + walk",
              ("1% dirty + rollback 1 GiB", "memcpy"): "memcpy back (limit)",
              ("1% dirty + rollback + read every page 1 GiB", "memcpy"): "memcpy back (limit)"}
 for row in ("RapidJSON parse 10 MB, fresh process",):
