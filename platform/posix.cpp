@@ -389,21 +389,18 @@ bool unmap_file(FileMapping& m) noexcept {
 #if VARENA_LINUX_EXTRAS
 namespace {
 
-// The page at `p` written with the byte it holds: a private mapping then
-// has its own copy of it (no sanitizer may object to reading padding).
-#if defined(__GNUC__)
-__attribute__((no_sanitize("address", "thread")))
-#endif
-void write_in_place(char* p) noexcept {
-  volatile char* v = p;
-  *v = *v;
-}
-
 constexpr std::uint64_t kPresent = std::uint64_t{1} << 63, kSwapped = std::uint64_t{1} << 62,
                         kFilePage = std::uint64_t{1} << 61;
 
 // A page of a private file mapping the process wrote: its own copy, in memory or swapped out.
 bool written(std::uint64_t entry) noexcept { return (entry & kSwapped) != 0 || (entry & (kPresent | kFilePage)) == kPresent; }
+
+int open_pagemap() noexcept {
+  int fd;
+  while ((fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) == -1 && errno == EINTR) {
+  }
+  return fd;
+}
 
 // Reads the pagemap entries of `count` pages from `page` (an index).
 bool read_pagemap(int fd, std::uint64_t* entries, std::size_t count, std::uint64_t page) noexcept {
@@ -419,27 +416,57 @@ bool read_pagemap(int fd, std::uint64_t* entries, std::size_t count, std::uint64
   return true;
 }
 
+// Does /proc/self/pagemap tell this process's written pages? Asked once, on
+// two pages of a private mapping of a small anonymous file: one written (its
+// own copy), one only read (the file's page); each must read as such.
+// pagemap indexes the host's pages, which an emulator (qemu-user with pages
+// larger than the host's) may not share with the program, and /proc may be
+// absent or locked down: then every caller falls back to whole ranges.
+bool probe_pagemap() noexcept {
+  const std::size_t page = info().page_size;
+  const int file = memfd_create("varena-pagemap-probe", MFD_CLOEXEC);
+  if (file == -1) return false;
+  bool trusted = false;
+  const char one = 1;
+  if (ftruncate(file, static_cast<off_t>(2 * page)) == 0 && pwrite(file, &one, 1, static_cast<off_t>(page)) == 1) {
+    void* mapped = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, file, 0);
+    if (mapped != MAP_FAILED) {
+      volatile char* p = static_cast<volatile char*>(mapped);
+      p[0] = 2;                   // a private copy
+      const char seen = p[page];  // the file's page, mapped
+      const int pagemap = open_pagemap();
+      std::uint64_t entries[2];
+      if (pagemap != -1) {
+        trusted = seen == 1 && read_pagemap(pagemap, entries, 2, detail::address(mapped) / page) &&
+                  written(entries[0]) && (entries[1] & (kPresent | kFilePage)) == (kPresent | kFilePage);
+        (void)::close(pagemap);
+      }
+      (void)munmap(mapped, 2 * page);
+    }
+  }
+  (void)::close(file);
+  return trusted;
+}
+
+bool pagemap_trusted() noexcept {
+  static const bool trusted = probe_pagemap();
+  return trusted;
+}
+
 // Calls run(offset, bytes) for each run of pages of [m.base, m.base + bytes)
-// (accessible, mapped privately) that the process wrote since the last freeze,
-// as /proc/self/pagemap says; false if it cannot be read or trusted (then
-// nothing was called), or if run returned false. Trusted only if the first
-// and last pages, written here, read as written: pagemap indexes the host's
-// pages, which an emulator (qemu-user with larger pages) may not share.
+// (mapped privately) that the process wrote since the last freeze, as
+// /proc/self/pagemap says; false if it cannot be read or trusted (then
+// nothing was called), or if run returned false.
 template <class Run>
 bool for_each_written(const CowMap& m, std::size_t bytes, Run run) noexcept {
   const std::size_t page = info().page_size, pages = bytes / page;
   if (pages == 0) return true;
-  int fd;
-  while ((fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) == -1 && errno == EINTR) {
-  }
+  if (!pagemap_trusted()) return false;
+  const int fd = open_pagemap();
   if (fd == -1) return false;
   const std::uint64_t first = detail::address(m.base) / page;
-  write_in_place(m.base);
-  write_in_place(m.base + (pages - 1) * page);
-  std::uint64_t entries[2048];
-  bool trusted = read_pagemap(fd, entries, 1, first) && written(entries[0]) &&
-                 read_pagemap(fd, entries, 1, first + pages - 1) && written(entries[0]);
-  bool ok = trusted;
+  std::uint64_t entries[1024];
+  bool ok = true;
   std::size_t run_start = 0, run_pages = 0;
   for (std::size_t i = 0; ok && i < pages; i += sizeof entries / sizeof *entries) {
     const std::size_t n = std::min(pages - i, sizeof entries / sizeof *entries);
@@ -460,6 +487,17 @@ bool for_each_written(const CowMap& m, std::size_t bytes, Run run) noexcept {
   if (ok && run_pages != 0) ok = run(run_start * page, run_pages * page);
   (void)::close(fd);
   return ok;
+}
+
+// Frees the file's pages under [offset, offset + bytes): they read zero from
+// it (a private copy over them is kept).
+bool punch(const CowMap& m, std::size_t offset, std::size_t bytes) noexcept {
+  int rc;
+  while ((rc = fallocate(static_cast<int>(m.file), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                         static_cast<off_t>(offset), static_cast<off_t>(bytes))) != 0 &&
+         errno == EINTR) {
+  }
+  return rc == 0;
 }
 
 // Writes [m.base + offset, + bytes) to the file at the same offset.
@@ -512,14 +550,9 @@ bool cow_commit(CowMap& m, char* addr, std::size_t bytes) noexcept {
 
 bool cow_decommit(CowMap& m, char* addr, std::size_t bytes) noexcept {
   if (injected(detail::OsCall::decommit)) return false;
-  const off_t at = static_cast<off_t>(addr - m.base);
-  int rc;
-  while ((rc = fallocate(static_cast<int>(m.file), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, at,
-                         static_cast<off_t>(bytes))) != 0 &&
-         errno == EINTR) {
-  }
   // The private copies too (a punched hole unmaps only the file's pages).
-  return rc == 0 && advise(addr, bytes, MADV_DONTNEED) == 0 && mprotect(addr, bytes, PROT_NONE) == 0;
+  return punch(m, static_cast<std::size_t>(addr - m.base), bytes) && advise(addr, bytes, MADV_DONTNEED) == 0 &&
+         mprotect(addr, bytes, PROT_NONE) == 0;
 }
 
 bool cow_freeze(CowMap& m, std::size_t accessible) noexcept {
@@ -555,6 +588,16 @@ bool cow_revert(CowMap& m, std::size_t bytes) noexcept {
   return read_file(File{m.file}, m.base, bytes, 0);
 }
 
+void cow_thaw(CowMap& m) noexcept {
+  if (m.file == -1) return;
+  // What the file holds under a private copy is needed again only by a
+  // freeze, which writes the copy back: free it now. Refused, or pagemap
+  // untrusted: it stays until then (only memory is at stake).
+  (void)for_each_written(m, m.private_bytes, [&m](std::size_t offset, std::size_t bytes) {
+    return punch(m, offset, bytes);
+  });
+}
+
 void cow_destroy(CowMap& m) noexcept {
   if (m.file != -1) (void)::close(static_cast<int>(m.file));
   m = CowMap{};
@@ -568,6 +611,7 @@ bool cow_commit(CowMap&, char*, std::size_t) noexcept { return false; }
 bool cow_decommit(CowMap&, char*, std::size_t) noexcept { return false; }
 bool cow_freeze(CowMap&, std::size_t) noexcept { return false; }
 bool cow_revert(CowMap&, std::size_t) noexcept { return false; }
+void cow_thaw(CowMap&) noexcept {}
 void cow_destroy(CowMap& m) noexcept { m = CowMap{}; }
 #endif
 

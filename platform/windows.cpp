@@ -365,6 +365,7 @@ bool cow_commit(CowMap&, char*, std::size_t) noexcept { return false; }
 bool cow_decommit(CowMap&, char*, std::size_t) noexcept { return false; }
 bool cow_freeze(CowMap&, std::size_t) noexcept { return false; }
 bool cow_revert(CowMap&, std::size_t) noexcept { return false; }
+void cow_thaw(CowMap&) noexcept {}
 void cow_destroy(CowMap& m) noexcept { m = CowMap{}; }
 
 void describe_file_error(char* text, std::size_t size) noexcept {

@@ -4,6 +4,7 @@
 #include <varena/detail/backing.hpp>
 #include <varena/vm.hpp>
 
+#include "cow.hpp"
 #include "hooks_call.hpp"
 
 #include <algorithm>
@@ -243,6 +244,9 @@ void Arena::protect_from(char* target) noexcept {
 }
 
 bool Arena::decommit_from(std::size_t position) noexcept {
+  // A copy-on-write snapshot's bytes live in the arena's file below its
+  // page-rounded position: that memory stays committed while it is alive.
+  if (cow_ != nullptr && cow_->frozen) position = std::max(position, cow_->frozen_end);
   const std::size_t committed = this->committed();
   if (position >= committed || pinned_) return true;
   // Refused (locked pages, for one): the memory is still committed and holds

@@ -89,7 +89,10 @@ bool Arena::try_rollback(const Snapshot& s) noexcept {
   }
   look_for_hooks();
   const std::size_t to = s.position_;
-  if (!commit_through(0, to)) return false;  // nothing changed yet
+  if (!commit_through(0, to)) {
+    protect_from(cur_);  // protect mode: pages it opened before failing are closed again
+    return false;
+  }
 
   char* const from = cur_;
   check_fences(std::min(position(), to));  // the blocks taken back
@@ -102,14 +105,18 @@ bool Arena::try_rollback(const Snapshot& s) noexcept {
     std::memcpy(base_, s.copy_, to);
 
   char* const target = restored ? base_ + to : std::min(from, base_ + to);
-  if (restored) last_fence_ = s.last_fence_;  // fences below the position are in the bytes put back
+  // Fences below the position are in the bytes put back; after a failure
+  // those bytes are unspecified, so no fence below is checked any more.
+  last_fence_ = restored ? s.last_fence_ : 0;
   // What a copy-on-write file holds may be as dirty as the arena was then.
   dirty_end_ = std::max({dirty_end_, high_, from, base_ + std::min(s.dirty_, committed())});
   cur_ = target;
   detail::poison(cur_, static_cast<std::size_t>(commit_end_ - cur_));
   protect_from(cur_);
   forget_history();
-  if (from != cur_) detail::hook_restore(*this, static_cast<std::size_t>(from - base_), position());
+  // A restore hook hears of a rollback that takes memory back; one that
+  // raises the position is no restore (commit hooks saw what it committed).
+  if (cur_ < from) detail::hook_restore(*this, static_cast<std::size_t>(from - base_), position());
   return restored;
 }
 
@@ -132,6 +139,7 @@ bool Snapshot::of(const Arena& arena) const noexcept {
 void Snapshot::release() noexcept {
   if (cow_ != nullptr) {
     cow_->frozen = false;
+    vm::cow_thaw(cow_->map);  // what it kept of pages written since is not needed any more
     cow_->drop();
   }
   if (copy_ != nullptr) (void)vm::release(copy_, copy_reserved_);  // refused: the address space leaks

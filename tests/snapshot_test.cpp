@@ -9,12 +9,14 @@
 #include <varena/vm.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #if defined(__linux__)
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #endif
@@ -310,9 +312,15 @@ TEST_P(SnapshotTest, ARestoreHookSeesTheRollback) {
   const std::size_t from = arena.position();
   const varena::Hooks previous = varena::set_hooks(hooks);
   arena.rollback(s);
-  varena::set_hooks(previous);
   EXPECT_EQ(seen.from, from);
   EXPECT_EQ(seen.to, s.position());
+  // A rollback that raises the position takes nothing back: no restore to hear of.
+  arena.reset();
+  seen = Seen{};
+  arena.rollback(s);
+  varena::set_hooks(previous);
+  EXPECT_EQ(seen.from, 0u);
+  EXPECT_EQ(seen.to, 0u);
 }
 
 // While a copy-on-write snapshot is alive its bytes live in the arena's
@@ -333,11 +341,62 @@ TEST_P(SnapshotTest, RestoresGiveMemoryBackAroundALiveSnapshot) {
   EXPECT_EQ(arena.committed(), cow() ? kept : 0);
   arena.rollback(s);
   EXPECT_EQ(first_mismatch(data, 4 * test::page(), 0, 1), 4 * test::page());
+  // A restore straight below the snapshot gives back what lies above it.
+  arena.push(std::size_t{8} << 20);
+  arena.reset();
+  EXPECT_EQ(arena.committed(), cow() ? kept : 0);
+  arena.push(std::size_t{8} << 20);
+  arena.trim();
+  EXPECT_EQ(arena.committed(), test::round_up(arena.position(), test::page()));
+  arena.reset();
   s = Snapshot{};
   arena.reset();
   EXPECT_EQ(arena.committed(), 0u);
   EXPECT_TRUE(test::all_bytes(arena.push(4 * test::page()), 4 * test::page(), 0));
 }
+
+#if defined(__linux__)
+// The bytes the arena's anonymous file holds (0 if it has none): found
+// among this process's descriptors by its name.
+std::size_t file_bytes_of_arenas() {
+  std::size_t bytes = 0;
+  for (int fd = 0; fd < 1024; ++fd) {
+    char link[64], target[256];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    const ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    struct stat st;
+    if (std::strstr(target, "memfd:varena") != nullptr && std::strstr(target, "probe") == nullptr &&
+        fstat(fd, &st) == 0)
+      bytes += static_cast<std::size_t>(st.st_blocks) * 512;
+  }
+  return bytes;
+}
+
+// Dropping the copy-on-write snapshot frees what the file kept of the pages
+// written since: the memory of the arena is one copy again, not two.
+TEST_P(SnapshotTest, DroppingTheSnapshotFreesWhatItKept) {
+  if (!cow() || !copy_on_write_expected()) GTEST_SKIP() << "copy-on-write memory, natively";
+  Arena arena(options());
+  const std::size_t bytes = std::size_t{16} << 20;
+  auto* data = static_cast<unsigned char*>(arena.push_uninit(bytes));
+  std::memset(data, 1, bytes);
+  const std::size_t before = file_bytes_of_arenas();
+  EXPECT_GE(before, bytes);
+  Snapshot s = arena.snapshot();
+  std::memset(data, 2, bytes);  // every page: a private copy each
+  EXPECT_GE(file_bytes_of_arenas(), bytes);
+  s = Snapshot{};
+  EXPECT_LT(file_bytes_of_arenas(), bytes / 16);
+  EXPECT_TRUE(test::all_bytes(data, bytes, 2));
+  // And the next snapshot still holds the bytes written meanwhile.
+  Snapshot again = arena.snapshot();
+  std::memset(data, 3, bytes);
+  arena.rollback(again);
+  EXPECT_TRUE(test::all_bytes(data, bytes, 2));
+}
+#endif
 
 #if defined(__linux__)
 // A fork()ed child would share a copy-on-write arena's file with its parent;

@@ -31,7 +31,9 @@ struct SnapshotFields {
 }  // namespace detail
 
 /// An arena's position and contents as Arena::snapshot() found them. Move-only;
-/// destroying it (or assigning over it) gives back what it holds. It may
+/// destroying it (or assigning over it) gives back what it holds: a copy's
+/// memory; for a copy-on-write snapshot, what the arena's file kept of the
+/// pages written since (README, "Snapshots and rollback", on what remains). It may
 /// outlive its arena (it is then of no use). Like its arena, not synchronised:
 /// use and destroy it on the thread that uses the arena, or under the same lock.
 class VARENA_API Snapshot : private detail::SnapshotFields {

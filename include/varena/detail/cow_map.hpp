@@ -41,8 +41,8 @@ bool cow_decommit(CowMap& m, char* addr, std::size_t bytes) noexcept;
 /// Makes the file hold what [base, base + accessible) reads now, and maps
 /// that range privately: from here on writes there go to private copies, and
 /// cow_revert brings back what the file holds. Pages written since the last
-/// freeze are found through /proc/self/pagemap where it can be trusted, else
-/// the whole private part is written back (a copy). False if refused: the
+/// freeze are found through /proc/self/pagemap where it can be trusted (a
+/// probe once per process), else the whole private part is written back (a copy). False if refused: the
 /// file may already hold the new bytes (what the range reads is unchanged).
 bool cow_freeze(CowMap& m, std::size_t accessible) noexcept;
 /// [base, base + bytes) reads what the file holds again: the private copies
@@ -50,6 +50,10 @@ bool cow_freeze(CowMap& m, std::size_t accessible) noexcept;
 /// overwritten from the file). The range must be accessible. False if both
 /// were refused; the range may then hold any mix of the two.
 bool cow_revert(CowMap& m, std::size_t bytes) noexcept;
+/// After the snapshot that froze the file is dropped: frees the file's pages
+/// under pages written since the freeze (they are the private copies'
+/// business now; the next freeze writes those back). Best effort.
+void cow_thaw(CowMap& m) noexcept;
 /// Closes the file (the caller releases the reservation, which unmaps it).
 void cow_destroy(CowMap& m) noexcept;
 
