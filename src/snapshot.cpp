@@ -95,6 +95,7 @@ bool Arena::try_rollback(const Snapshot& s) noexcept {
   }
 
   char* const from = cur_;
+  if (cur_ > high_) high_ = cur_;  // the highest position reached counts for peak() and the zero-fill books
   check_fences(std::min(position(), to));  // the blocks taken back
   run_destructors(base_);                  // all made since the snapshot, which had none
   detail::unpoison(base_, to);

@@ -14,6 +14,16 @@
 // it owns. Blocks are filled with a pattern, so a zero-filled push that hands
 // out old bytes shows. VARENA_FUZZ_TRACE=1 prints what an input does.
 //
+// Snapshots (two thirds of the inputs, chosen by their length): up to
+// kSlots snapshots, each kept with a copy of the model's blocks, taken only
+// when no destructor is registered (the contract), rolled back to, moved
+// and dropped; some arenas live in copy-on-write memory. After a rollback
+// every byte the model owns must be as at the snapshot, the destructors
+// must have run, the retain policy's history is forgotten, and a push just
+// past the position must read zero. While a copy-on-write snapshot is alive
+// the arena cannot decommit below its page-rounded position: the model
+// knows which decommits that refuses.
+//
 // Cost matters as much as coverage: CI must run 10^6 inputs in 60 s on two
 // cores (run_fuzzer.cmake counts them). So an input runs at most kMaxSteps
 // operations, most sizes are small, large blocks are filled only at their
@@ -51,6 +61,9 @@ constexpr size_t kEnds = 256;        // ...both ends...
 constexpr size_t kLine = 64 << 10;   // ...and a line every this many bytes
 constexpr size_t kRecordRoom = 128;               // more than a destructor record and its alignment take
 constexpr size_t kTouchable = size_t{16} << 20;  // the largest push sizes picked (a default arena reserves 64 GiB)
+constexpr int kSlots = 3;                          // snapshots held at once
+constexpr size_t kCopyLimit = 64 << 10;            // larger positions take only copy-on-write snapshots
+constexpr unsigned kind(OsCall c) { return static_cast<unsigned>(c); }
 
 [[noreturn]] void fail(const char* what, size_t a = 0, size_t b = 0) {
   std::fprintf(stderr, "model mismatch: %s (%zu, %zu)\n", what, a, b);
@@ -132,6 +145,15 @@ struct Object {  // a registered destructor: runs when a restore goes below `end
   int id;
   size_t start, end;  // end: the position right after its push (the record is at its end)
   bool constructed;   // a constructor that threw has no destructor to run
+};
+
+// A snapshot slot: the Snapshot and what the model owned when it was taken.
+struct Saved {
+  varena::Snapshot snapshot;  // empty: the slot is free
+  size_t position = 0;
+  std::vector<Block> blocks;
+  Push last_push{0, 0, false};
+  bool copy_on_write = false;
 };
 
 // The retain policy's written definition (README, "Retain"), kept over every
@@ -556,6 +578,7 @@ class Model {
       if (count == 0) {  // nothing constructed, but the record was pushed
         last_push_.valid = false;
         position_ = arena.position();
+        records_.push_back(position_);
         note(position_);
       }
     } catch (const Boom&) {
@@ -605,20 +628,7 @@ class Model {
     TRACE("restored to %zu: committed %zu -> %zu%s\n", target, committed_before, arena.committed(),
           decommit_refused ? " (decommit refused)" : "");
     check(arena.position() == target, "restore: position", arena.position(), target);
-    expected_.clear();
-    while (!objects_.empty() && objects_.back().end > target) {
-      if (objects_.back().constructed) expected_.push_back(objects_.back().id);
-      objects_.pop_back();
-    }
-    if (destroyed != expected_) {
-      std::fprintf(stderr, "destructors run:");
-      for (int id : destroyed) std::fprintf(stderr, " %d", id);
-      std::fprintf(stderr, "\nexpected:");
-      for (int id : expected_) std::fprintf(stderr, " %d", id);
-      std::fprintf(stderr, "\n");
-      fail("destructors: not exactly once each, newest first", destroyed.size(), expected_.size());
-    }
-    destroyed.clear();
+    destructors_ran(target);
     forget_from(target);
     if (last_push_.valid && last_push_.offset + last_push_.size > target) {
       if (target > last_push_.offset)
@@ -635,6 +645,26 @@ class Model {
     check_retain(target, committed_before, decommit_refused, seen);
   }
 
+  // The records whose pushes end past `target` ran: the objects' destructors
+  // exactly once each, newest first.
+  void destructors_ran(size_t target) {
+    expected_.clear();
+    while (!objects_.empty() && objects_.back().end > target) {
+      if (objects_.back().constructed) expected_.push_back(objects_.back().id);
+      objects_.pop_back();
+    }
+    if (destroyed != expected_) {
+      std::fprintf(stderr, "destructors run:");
+      for (int id : destroyed) std::fprintf(stderr, " %d", id);
+      std::fprintf(stderr, "\nexpected:");
+      for (int id : expected_) std::fprintf(stderr, " %d", id);
+      std::fprintf(stderr, "\n");
+      fail("destructors: not exactly once each, newest first", destroyed.size(), expected_.size());
+    }
+    destroyed.clear();
+    while (!records_.empty() && records_.back() > target) records_.pop_back();
+  }
+
   // README, "Retain", as bounds, then exactly.
   void check_retain(size_t p, size_t before, bool refused, const Excursions::Seen& seen) {
     const size_t now = arena.committed();
@@ -645,8 +675,12 @@ class Model {
       return;
     }
     const size_t floor = std::max(up(p, page_), retained);
+    // A live copy-on-write snapshot: the arena keeps what lies below its
+    // page-rounded position committed, and decommits from there at the lowest.
+    const size_t frozen = frozen_end();
+    check(now >= std::min(before, frozen), "a decommit below a live copy-on-write snapshot", now, frozen);
     const size_t enclosing = keep_recent_ ? up(seen.enclosing, page_) : 0;
-    check(now <= std::max({floor, keep_recent_ ? up(seen.high, page_) : 0, enclosing}),
+    check(now <= std::max({floor, keep_recent_ ? up(seen.high, page_) : 0, enclosing, frozen}),
           "retain: kept more than the highest position since the previous restore to p or below, or than an "
           "enclosing excursion's previous round",
           now, seen.high);
@@ -655,19 +689,29 @@ class Model {
     if (!history_exact_) return;
     const size_t allowed =
         std::max({floor, keep_recent_ ? up(std::min(seen.high, seen.previous), page_) : 0, enclosing});
-    check(now <= allowed, "retain: kept more than the lower of this excursion's and the previous one's highest",
-          now, allowed);
+    check(now <= std::max(allowed, frozen),
+          "retain: kept more than the lower of this excursion's and the previous one's highest", now, allowed);
     // What the arena keeps is exactly what the definition allows, where it
     // knows the history; keeping less would make a steady loop churn.
     const size_t keep = keep_recent_ && seen.known ? allowed : std::max(floor, enclosing);
-    check(now == std::min(before, keep), "retain: committed() is not what the policy keeps", now, std::min(before, keep));
+    const size_t expected = std::min(before, std::max(keep, frozen));
+    check(now == expected, "retain: committed() is not what the policy keeps", now, expected);
+  }
+
+  // Where a live copy-on-write snapshot stops decommits: its position
+  // rounded up to a page (0: no such snapshot, nothing refused).
+  size_t frozen_end() const {
+    for (const Saved& s : slots_)
+      if (!s.snapshot.empty() && s.copy_on_write) return up(s.position, page_);
+    return 0;
   }
 
   void trim() {
     const size_t committed = arena.committed(), failed = failed_os_calls();
     arena.trim();
     TRACE("trim at %zu: committed %zu -> %zu\n", position_, committed, arena.committed());
-    const size_t expected = std::min(committed, up(position_, page_));
+    // A live copy-on-write snapshot's memory stays committed.
+    const size_t expected = std::min(committed, std::max(up(position_, page_), frozen_end()));
     check(arena.committed() == (failed_os_calls() != failed ? committed : expected), "trim", arena.committed(), expected);
     excursions_.start(position_);  // "trim() ... forgets the history"
     history_exact_ = true;
@@ -708,6 +752,171 @@ class Model {
         p = in.ConsumeIntegralInRange<size_t>(0, position_);
     }
     return std::min(std::max(p, floor), position_);
+  }
+
+  // Snapshots ---------------------------------------------------------------
+  // No object with a destructor in the arena: what snapshot() requires (a
+  // contract violation otherwise). Pool watches and empty push_array<Node>
+  // records count.
+  bool destructors_registered() const { return !objects_.empty() || !records_.empty(); }
+
+  // snapshot() or try_snapshot() into a slot, replacing what it holds.
+  void take_snapshot(Saved& s, bool use_try) {
+    if (destructors_registered()) return;
+    const size_t committed = arena.committed(), failed = failed_os_calls();
+    const bool held = !s.snapshot.empty();
+    const size_t held_position = s.snapshot.position();
+    // try_snapshot gives up `out`'s copy-on-write snapshot first, so that
+    // the new one can be copy-on-write too; snapshot() takes the new one
+    // while the old is alive, then the assignment drops the old.
+    const bool gives_up = use_try && held && s.snapshot.copy_on_write();
+    bool cow_expected = cow_arena_;
+    for (const Saved& other : slots_)
+      if (!other.snapshot.empty() && other.copy_on_write && !(gives_up && &other == &s)) cow_expected = false;
+    // A copy (and a rollback to it) touches every page below the position:
+    // the time of a few inputs. Copy-on-write costs the pages written since.
+    if (!cow_expected && position_ > kCopyLimit) return;
+    bool ok = true;
+    if (use_try) {
+      ok = arena.try_snapshot(s.snapshot);
+    } else {
+      try {
+        s.snapshot = arena.snapshot();
+      } catch (const varena::OutOfMemory&) {
+        ok = false;
+      }
+    }
+    TRACE("%s at %zu: %s%s (%zu OS calls failed)\n", use_try ? "try_snapshot" : "snapshot", position_,
+          ok ? "taken" : "failed", ok && s.snapshot.copy_on_write() ? ", copy-on-write" : "", failed_os_calls() - failed);
+    check(arena.position() == position_ && arena.committed() == committed, "a snapshot changed the arena",
+          arena.committed(), committed);
+    check(destroyed.empty(), "a snapshot ran a destructor");
+    if (!ok) {
+      check(failed_os_calls() > failed, "a snapshot failed", position_);
+      if (gives_up) {
+        check(s.snapshot.empty(), "a failed try_snapshot kept the copy-on-write snapshot it gave up");
+        s = Saved{};
+      } else {
+        check(s.snapshot.empty() == !held && (!held || s.snapshot.position() == held_position),
+              "a failed snapshot changed the snapshot it would replace");
+      }
+      return;
+    }
+    check(!s.snapshot.empty() && s.snapshot.position() == position_, "snapshot: position", s.snapshot.position(),
+          position_);
+    const bool cow = s.snapshot.copy_on_write();
+    check(!cow || cow_expected, "a copy-on-write snapshot where it must be a copy");
+    check(cow || !cow_expected || failed_os_calls() > failed, "a copy where the snapshot could be copy-on-write");
+    const size_t copied = cow || position_ == 0 ? 0 : up(position_, varena::vm::info().granularity);
+    check(s.snapshot.copied() == copied, "Snapshot::copied", s.snapshot.copied(), copied);
+    s.position = position_;
+    s.blocks = blocks_;
+    s.last_push = last_push_;
+    s.copy_on_write = cow;
+  }
+
+  // Back to a slot's snapshot (never below an open Scope: it would be stale).
+  void rollback(const Saved& s, bool use_try, size_t floor) {
+    if (s.snapshot.empty() || s.position < floor) return;
+    note(position_);
+    const size_t committed = arena.committed(), failed = failed_os_calls(), from = position_;
+    bool ok = true;
+    if (use_try) {
+      ok = arena.try_rollback(s.snapshot);
+    } else {
+      try {
+        arena.rollback(s.snapshot);
+      } catch (const varena::OutOfMemory&) {
+        ok = false;
+      }
+    }
+    TRACE("%s from %zu to %zu%s: %s, committed %zu -> %zu (%zu OS calls failed)\n",
+          use_try ? "try_rollback" : "rollback", from, s.position, s.copy_on_write ? " (copy-on-write)" : "",
+          ok ? "done" : "failed", committed, arena.committed(), failed_os_calls() - failed);
+    check(s.snapshot.position() == s.position, "a rollback changed its snapshot");
+    if (!ok) {
+      check(failed_os_calls() > failed, "a rollback failed", from, s.position);
+      // Either the memory up to the snapshot's position could not be
+      // committed: nothing changed. Or (copy-on-write only) the bytes could
+      // not be put back, neither by dropping the pages written since nor by
+      // reading the file: the arena is at the lower position, the bytes
+      // below unspecified. The kinds armed tell which (never both at once).
+      const bool bytes_refused = s.copy_on_write && (arm_kinds_ & kind(OsCall::snapshot)) != 0 &&
+                                 (arm_kinds_ & kind(OsCall::file_io)) != 0;
+      check(bytes_refused || (arm_kinds_ & kind(OsCall::commit)) != 0, "a rollback failed without a refusal to "
+            "commit or to put the bytes back");
+      if (!bytes_refused) {
+        check(arena.position() == position_ && arena.committed() == committed && destroyed.empty(),
+              "a rollback whose commit was refused changed the arena", arena.committed(), committed);
+        if (std::getenv("HUNT")) fail("HUNT: commit refused", s.copy_on_write);
+        return;
+      }
+      rolled_back_to(std::min(from, s.position), committed);
+      blocks_.clear();  // what lies below is unspecified
+      last_push_.valid = false;
+      return;
+    }
+    rolled_back_to(s.position, committed);
+    blocks_ = s.blocks;
+    last_push_ = s.last_push;
+    // Every byte the model owns is as it was at the snapshot.
+    verify(true);
+    // A zero-filled push just past the position reads zero, all of it: from
+    // the position to past the next page boundary, where a copy-on-write
+    // rollback brought back whole pages as they were.
+    if (in.ConsumeBool()) return;
+    const size_t bytes = up(position_ + 1, page_) - position_ + in.ConsumeIntegralInRange<size_t>(0, page_);
+    const size_t start = start_of(position_, bytes, 1), before = arena.committed(), failed_before = failed_os_calls();
+    void* p = arena.try_push(bytes, 1);
+    if (p == nullptr) return push_failed(start != SIZE_MAX, before, failed_before, "a possible push after a rollback failed");
+    check(start != SIZE_MAX && uniform(p, bytes, 0), "a push after a rollback is not zero-filled", start, bytes);
+    pushed(p, start, bytes, true);
+    check_commit_step(before);
+  }
+
+  // A rollback moved the arena to `target`: every destructor ran (all were
+  // registered since the snapshot), pool chunks are gone, the retain
+  // policy's history is forgotten (as by trim()), and committed memory only
+  // grew, to hold what the rollback put back.
+  void rolled_back_to(size_t target, size_t committed_before) {
+    check(arena.position() == target, "rollback: position", arena.position(), target);
+    destructors_ran(0);
+    check(records_.empty(), "model: a record below position 0");
+    small_.cut(0);
+    wide_.cut(0);
+    position_ = target;
+    note(target);
+    excursions_.start(target);
+    history_exact_ = true;
+    const size_t now = arena.committed();
+    check(now >= committed_before && now >= up(target, page_), "rollback: committed()", now,
+          committed_before);
+    if (up(target, page_) <= committed_before)
+      check(now == committed_before, "a rollback committed memory it did not need", now, committed_before);
+  }
+
+  void snapshot_op(int what, size_t floor) {
+    Saved& s = slots_[in.ConsumeIntegralInRange<int>(0, kSlots - 1)];
+    switch (what) {
+      case 0: take_snapshot(s, in.ConsumeBool()); break;
+      case 1: rollback(s, in.ConsumeBool(), floor); break;
+      default: {
+        Saved& to = slots_[in.ConsumeIntegralInRange<int>(0, kSlots - 1)];
+        const size_t committed = arena.committed();
+        if (&to == &s || in.ConsumeBool()) {  // dropped
+          TRACE("snapshot dropped\n");
+          s = Saved{};
+        } else {  // moved, dropping what the other slot held
+          TRACE("snapshot moved to another slot\n");
+          to = std::move(s);
+          check(s.snapshot.empty(), "a moved-from snapshot is not empty");
+          s = Saved{};
+        }
+        check(arena.position() == position_ && arena.committed() == committed && destroyed.empty(),
+              "dropping a snapshot changed the arena");
+        break;
+      }
+    }
   }
 
   // Pools -------------------------------------------------------------------
@@ -763,6 +972,7 @@ class Model {
     if (after != before) {  // a chunk was carved
       check(after > before, "Pool::make moved the position back");
       pm.regions.push_back({before, after, false});
+      records_.push_back(after);  // its watch: a destructor, until a restore below `after` (a Pool reset leaves it)
       last_push_.valid = false;
       pm.next_chunk_slots = std::min<size_t>(pm.next_chunk_slots * 2, 1024);
       position_ = after;
@@ -857,6 +1067,10 @@ class Model {
   PoolModel<WideItem> wide_;
   Excursions excursions_;
   bool history_exact_ = true;  // the model saw every restore and height the arena saw (until a trim)
+  std::vector<size_t> records_;  // ends of the pushes of destructor records that are not objects_ (pool watches...)
+  Saved slots_[kSlots];
+  bool snapshots_ = false;  // this input takes snapshots
+  bool cow_arena_ = false;  // its arena lives in copy-on-write memory (the first snapshot alive is copy-on-write)
   int steps_left_ = kMaxSteps;
   int step_count_ = 0;
   unsigned fill_counter_ = 0;
@@ -875,6 +1089,12 @@ class Model {
  public:
   void set_commit_step(size_t step) { step_ = step; }
   void set_debug_fill(bool on) { fills_ = on; }
+  void set_snapshots(bool on, bool copy_on_write) { snapshots_ = on, cow_arena_ = copy_on_write; }
+  // A snapshot that outlives its arena: its destructor runs after the arena's.
+  void hand_over(std::vector<varena::Snapshot>& out) {
+    for (int i = 0; i < kSlots; i += 2)  // some, not all
+      if (!slots_[i].snapshot.empty()) out.push_back(std::move(slots_[i].snapshot));
+  }
 };
 
 template <class T>
@@ -962,7 +1182,9 @@ void Model::construct(int depth, size_t own_end) {
 // The operations ------------------------------------------------------------
 
 void Model::step(size_t floor) {
-  switch (in.ConsumeIntegralInRange<int>(0, 17)) {
+  // Inputs without snapshots read their operations as before snapshots
+  // existed, so that the committed corpus keeps its meaning for them.
+  switch (in.ConsumeIntegralInRange<int>(0, snapshots_ ? 22 : 17)) {
     case 0: case 1: case 2: raw_push(); break;
     case 3: extend(floor); break;
     case 4: case 5:
@@ -986,17 +1208,25 @@ void Model::step(size_t floor) {
     case 12: case 13: pool_op(small_); break;
     case 14: pool_op(wide_); break;
     case 15: scratch(); break;
-    default: {  // the next operation's Nth OS call fails (and with persist, every later one)
+    case 16: case 17: {  // the next operation's Nth OS call fails (and with persist, every later one)
       arm_next_ = true;
       TRACE("arm: OS call failures for the next operation\n");
       arm_nth_ = in.ConsumeIntegralInRange<size_t>(1, 4);
       arm_persist_ = in.ConsumeBool();
+      // With snapshots: a copy's reservation and commit, a copy-on-write
+      // freeze and revert (snapshot) and the file's reads and writes they
+      // fall back on (file_io). Never commit with both snapshot and file_io:
+      // a failed rollback then says by the kinds which refusal it was.
       static constexpr unsigned kinds[] = {
-          static_cast<unsigned>(OsCall::commit), static_cast<unsigned>(OsCall::decommit),
-          static_cast<unsigned>(OsCall::commit) | static_cast<unsigned>(OsCall::decommit)};
-      arm_kinds_ = kinds[in.ConsumeIntegralInRange<int>(0, 2)];
+          kind(OsCall::commit), kind(OsCall::decommit), kind(OsCall::commit) | kind(OsCall::decommit),
+          kind(OsCall::snapshot), kind(OsCall::snapshot) | kind(OsCall::file_io), kind(OsCall::file_io),
+          kind(OsCall::reserve) | kind(OsCall::commit), kind(OsCall::snapshot) | kind(OsCall::commit)};
+      arm_kinds_ = kinds[in.ConsumeIntegralInRange<int>(0, snapshots_ ? 7 : 2)];
       return;
     }
+    case 18: case 19: snapshot_op(0, floor); break;
+    case 20: case 21: snapshot_op(1, floor); break;
+    default: snapshot_op(2, floor); break;
   }
 }
 
@@ -1111,9 +1341,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Chosen by the input's length, so that the bytes of committed inputs keep
   // their meaning: the debug fill (which touches every page) on for a quarter of the inputs; a restore
-  // hook (every restore out of line) for an eighth.
+  // hook (every restore out of line) for an eighth; snapshot operations for
+  // two thirds (the others read as before snapshots existed), and of those a
+  // quarter (a sixth of all inputs) in copy-on-write memory: a memfd, whose
+  // pages cost more to fault in, and fault in again after each snapshot and
+  // rollback (such inputs take several times the page faults of the rest).
   options.name = "model";
   options.debug_fill = size % 4 == 0;
+  const bool snapshots = size % 3 != 0;
+  options.copy_on_write = snapshots && size / 24 % 4 == 1;  // independent of size % 24: of the fill and the hook
+  // Sometimes the OS refuses the memfd: the arena works as without the option.
+  const bool cow_refused = options.copy_on_write && in.ConsumeIntegralInRange<int>(0, 7) == 7;
   HookCounts counts;
   varena::Hooks hooks;
   hooks.context = &counts;
@@ -1126,10 +1364,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } installed(hooks);
 
   std::vector<int> expected;
+  std::vector<varena::Snapshot> outliving;  // snapshots that outlive the arena (destroyed after it)
   {
     std::optional<varena::Arena> arena;
+    // Copy-on-write memory wherever it must work: native Linux.
+    bool copy_on_write = false;
     {
-      varena::testing::FailOsCall fault(reserve_failures, false, static_cast<unsigned>(OsCall::reserve));
+      // The memfd is refused only when the reservation is not: one plan at a time.
+      const bool refuse_memfd = cow_refused && reserve_failures == 0;
+      varena::testing::FailOsCall fault(refuse_memfd ? 1 : reserve_failures, false,
+                                        kind(refuse_memfd ? OsCall::snapshot : OsCall::reserve));
       try {
         arena.emplace(options);
       } catch (const varena::OutOfMemory&) {
@@ -1139,6 +1383,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(!reservable || reserve_failures != 0, "an arena could not be reserved", options.reserve);
         return 0;
       }
+#if defined(__linux__)
+      check(!refuse_memfd || failed_os_calls() == 1, "the memfd was not refused");
+      copy_on_write = options.copy_on_write && !refuse_memfd;
+#endif
     }
     // Every option is clamped, never refused (README, "Defaults and limits").
     const size_t min_align = clamp_power(options.min_align, 1, varena::defaults::max_min_align);
@@ -1153,17 +1401,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     check(arena->committed() == 0 && arena->position() == 0, "a new arena");
 
-    TRACE("Arena: reserved %zu, min_align %zu (asked %zu), commit_step %zu, retain %zu, keep_recent %d, protect %d\n",
+    TRACE("Arena: reserved %zu, min_align %zu (asked %zu), commit_step %zu, retain %zu, keep_recent %d, protect %d, "
+          "snapshots %d, copy-on-write %d\n",
           arena->reserved(), arena->min_align(), options.min_align, options.commit_step, options.retain,
-          options.keep_recent, options.protect);
+          options.keep_recent, options.protect, snapshots, copy_on_write);
     Model m(in, *arena, options.keep_recent, options.retain);
     // README, "Protect mode": commits come page by page there.
     m.set_commit_step(options.protect ? os.page_size
                                       : clamp_power(options.commit_step, os.page_size,
                                                     std::max(varena::defaults::max_commit_step, os.page_size)));
     m.set_debug_fill(options.debug_fill);
+    m.set_snapshots(snapshots, copy_on_write);
     m.run(0, 0);
     m.finish(expected);
+    m.hand_over(outliving);
     // The hooks saw exactly the OS calls the arena counted.
     check(counts.commits == arena->stats().commits && counts.decommits == arena->stats().decommits,
           "hooks and stats disagree", counts.commits, arena->stats().commits);
