@@ -98,7 +98,9 @@ bool Arena::try_rollback(const Snapshot& s) noexcept {
   if (cur_ > high_) high_ = cur_;  // the highest position reached counts for peak() and the zero-fill books
   check_fences(std::min(position(), to));  // the blocks taken back
   run_destructors(base_);                  // all made since the snapshot, which had none
-  detail::unpoison(base_, to);
+  // A copy-on-write revert may read whole pages back from the file: the
+  // last one's tail past `to` is poisoned again below, with the rest.
+  detail::unpoison(base_, s.cow_ != nullptr ? round_up(to, vm::info().page_size) : to);
   bool restored = true;
   if (s.cow_ != nullptr)
     restored = vm::cow_revert(cow_->map, round_up(to, vm::info().page_size));
